@@ -1,0 +1,63 @@
+package child
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Events is what a child tells its parent. It is called in the parent process, from one goroutine per
+// child, in the order the child reported; pid is the child's process id. Implementations must not block
+// for long: a slow Events delays later reports of the same child (never its clients).
+type Events interface {
+	ClientConnected(pid int, c ClientInfo)
+	ClientClosed(pid int, clientID string, code int, reason string)
+	ReaderProblem(pid int, stream string, msg string)
+}
+
+// ClientInfo describes a client a child serves.
+type ClientInfo struct {
+	ID, Key, Remote string
+	ConnectedSince  time.Time
+}
+
+// Handoff is the metadata that travels with a connection's file descriptor to the child.
+type Handoff struct {
+	ClientID, Key, Remote string
+	// Cursor maps a stream name (cycle, receipt, originalTx) to the "cursor" of the last frame of that
+	// stream the client processed. A stream missing from the map is served live.
+	Cursor map[string]string
+}
+
+// SpawnOptions configures Spawn. The zero value of every field but Config is useful.
+type SpawnOptions struct {
+	// Executable and Args start the child; default os.Executable() and ["child"].
+	Executable string
+	Args       []string
+	// Config is config.Config.JSON(): the child's whole configuration.
+	Config []byte
+	// Events receives the child's reports; nil discards them.
+	Events Events
+	// Logger receives the parent side's logs and the child's (forwarded from its stderr); nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats is a snapshot of one child.
+type Stats struct {
+	Pid     int
+	Clients []ClientStats
+	Readers []ReaderStats
+}
+
+// ClientStats describes one client of a child.
+type ClientStats struct {
+	ID, Key, Remote string
+	ConnectedSince  time.Time
+	FramesSent      uint64
+	QueueDepth      int
+}
+
+// ReaderStats describes one data-log reader of a child.
+type ReaderStats struct {
+	Stream, Position, Err string
+	Entries               uint64
+}

@@ -1,0 +1,211 @@
+package child
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/shardeum/distributor/protocol"
+)
+
+const (
+	writeTimeout   = 10 * time.Second // one frame; past it the connection is dropped
+	clientReadMax  = 64 << 10         // collectors send nothing but control frames
+	writeBatch     = 256
+	closeCodeNoWS  = 1002 // reported when the WebSocket handshake itself failed
+	closeCodeWrite = 1006 // reported when the connection broke under a write
+)
+
+// client is one WebSocket subscriber inside a child.
+type client struct {
+	srv    *server
+	info   ClientInfo
+	cursor map[string]string
+	raw    net.Conn
+	pre    []byte
+	q      *outQueue
+
+	ctx    context.Context // cancelled when the client is torn down (aborts writes and catch-ups)
+	cancel context.CancelFunc
+
+	ws        *websocket.Conn
+	sent      atomic.Uint64
+	closing   chan struct{}
+	closeOnce sync.Once
+	closeCode int
+	closeWhy  string
+	sendClose bool // write a close frame (false when the peer or the network ended it)
+	done      chan struct{}
+}
+
+func newClient(s *server, h handoffHeader, raw net.Conn, pre []byte, maxFrames int) *client {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &client{
+		srv:     s,
+		info:    ClientInfo{ID: h.ClientID, Key: h.Key, Remote: h.Remote, ConnectedSince: time.Now()},
+		cursor:  h.Cursor,
+		raw:     raw,
+		pre:     pre,
+		q:       newOutQueue(maxFrames, maxQueueBytes),
+		ctx:     ctx,
+		cancel:  cancel,
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+}
+
+// maxQueueBytes bounds a client's queue in bytes as well as frames (frames are shared, so this only
+// matters for a client signed for alone during catch-up; it also stops one huge-line flood).
+const maxQueueBytes = 256 << 20
+
+func (c *client) isClosing() bool {
+	select {
+	case <-c.closing:
+		return true
+	default:
+		return false
+	}
+}
+
+// close starts closing the client (the first call wins) and reports it to the parent at once; the
+// WebSocket close handshake then runs in the client's own goroutine. Never blocks.
+func (c *client) close(code int, reason string, sendFrame bool) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeWhy, c.sendClose = code, reason, sendFrame
+		close(c.closing)
+		c.srv.events.closed(c.info.ID, code, reason)
+	})
+}
+
+// run serves the client from handshake to teardown.
+func (c *client) run() {
+	defer c.teardown()
+	req, conn, br, err := readRequest(c.raw, c.pre)
+	c.pre = nil
+	if err != nil {
+		c.srv.log.Warn("client handshake failed", "client", c.info.ID, "remote", c.info.Remote, "err", err)
+		c.close(closeCodeNoWS, "handshake: "+err.Error(), false)
+		return
+	}
+	ws, err := websocket.Accept(newHijackWriter(conn, br), req, &websocket.AcceptOptions{
+		InsecureSkipVerify: true, // the parent authenticated the upgrade; collectors send no Origin
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		c.srv.log.Warn("client handshake failed", "client", c.info.ID, "remote", c.info.Remote, "err", err)
+		c.close(closeCodeNoWS, "handshake: "+err.Error(), false)
+		return
+	}
+	ws.SetReadLimit(clientReadMax)
+	c.ws = ws
+	if c.isClosing() { // closed (CloseClient, shutdown) during the handshake
+		c.finish()
+		return
+	}
+	c.srv.events.connected(c.info)
+	c.srv.feed.subscribe(c)
+	go c.readLoop()
+	c.writeLoop()
+	c.finish()
+}
+
+// readLoop discards what the client sends (answering pings and close frames) until it goes.
+func (c *client) readLoop() {
+	for {
+		if _, _, err := c.ws.Read(c.ctx); err != nil {
+			code, why := int(websocket.CloseStatus(err)), "client closed"
+			var ce websocket.CloseError
+			if errors.As(err, &ce) && ce.Reason != "" {
+				why = "client closed: " + ce.Reason
+			}
+			if code == -1 {
+				code, why = closeCodeWrite, fmt.Sprintf("connection lost: %v", err)
+			}
+			c.close(code, why, false)
+			return
+		}
+	}
+}
+
+func (c *client) writeLoop() {
+	batch := make([]*frame, 0, writeBatch)
+	for {
+		select {
+		case <-c.closing:
+			return
+		case <-c.q.notify:
+		}
+		for {
+			batch = c.q.take(batch[:0], writeBatch)
+			if len(batch) == 0 {
+				break
+			}
+			for i, f := range batch {
+				if c.isClosing() {
+					clear(batch)
+					return
+				}
+				ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+				err := c.ws.Write(ctx, websocket.MessageText, f.data)
+				cancel()
+				batch[i] = nil
+				if err != nil {
+					c.close(closeCodeWrite, fmt.Sprintf("write failed: %v", err), false)
+					return
+				}
+				c.sent.Add(1)
+			}
+		}
+	}
+}
+
+// finish sends the close frame (when one is due) and releases the connection.
+func (c *client) finish() {
+	c.q.drop()
+	if c.sendClose {
+		_ = c.ws.Close(websocket.StatusCode(c.closeCode), truncateReason(c.closeWhy))
+	}
+	_ = c.ws.CloseNow()
+}
+
+func (c *client) teardown() {
+	c.close(closeCodeWrite, "closed", false) // no-op unless nothing closed it yet
+	c.cancel()
+	_ = c.raw.Close()
+	c.srv.feed.unsubscribe(c)
+	c.srv.remove(c)
+	close(c.done)
+}
+
+// truncateReason keeps a close reason within the 123 bytes a close frame allows.
+func truncateReason(s string) string {
+	if len(s) <= 123 {
+		return s
+	}
+	s = s[:123]
+	for len(s) > 0 && s[len(s)-1]&0xC0 == 0x80 { // do not cut a UTF-8 sequence
+		s = s[:len(s)-1]
+	}
+	if len(s) > 0 && s[len(s)-1] >= 0xC0 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func (c *client) stats() ClientStats {
+	return ClientStats{ID: c.info.ID, Key: c.info.Key, Remote: c.info.Remote,
+		ConnectedSince: c.info.ConnectedSince, FramesSent: c.sent.Load(), QueueDepth: c.q.depth()}
+}
+
+// slowConsumer closes a client whose queue overflowed: the broadcast does not wait for anyone.
+func (c *client) slowConsumer() {
+	c.srv.log.Warn("client too slow; closing", "client", c.info.ID, "key", c.info.Key, "remote", c.info.Remote,
+		"queued", c.q.depth(), "sent", c.sent.Load())
+	c.close(protocol.CloseSlowConsumer, fmt.Sprintf("slow consumer: more than %d frames queued; resume from your last cursor", c.q.maxFrames), true)
+}

@@ -1,0 +1,69 @@
+package child
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+)
+
+// handoffFD is the child's end of the handoff socketpair (cmd.ExtraFiles[0]).
+const handoffFD = 3
+
+// Main is the body of the hidden `distributor child` command: it serves Control to the parent that
+// spawned it and returns when the parent shuts it down or vanishes.
+func Main() error {
+	if os.Getenv(handshake.MagicCookieKey) != handshake.MagicCookieValue {
+		return errors.New("child: this command is run by the distributor's parent process (distributor start), not by hand")
+	}
+	// go-plugin redirects os.Stderr into an RPC stream once serving: log to the real stderr, which the
+	// parent reads and re-logs.
+	stderr := os.Stderr
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	f := os.NewFile(handoffFD, "handoff")
+	fc, err := net.FileConn(f)
+	_ = f.Close()
+	if err != nil {
+		return fmt.Errorf("child: handoff socket (fd %d): %w", handoffFD, err)
+	}
+	uc, ok := fc.(*net.UnixConn)
+	if !ok {
+		_ = fc.Close()
+		return fmt.Errorf("child: fd %d is a %T, not a Unix socket", handoffFD, fc)
+	}
+	defer uc.Close()
+
+	srv := newServer(log, newHandoffReceiver(uc))
+
+	// The parent holds the write end of our stdin: EOF means it is gone (the kernel's Pdeathsig is the
+	// first line of defence; this one also works where Pdeathsig does not exist).
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		srv.parentGone("stdin closed")
+	}()
+
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		plugin.Serve(&plugin.ServeConfig{
+			HandshakeConfig: handshake,
+			Plugins:         map[string]plugin.Plugin{pluginName: &controlPlugin{impl: srv}},
+			Logger:          hclog.New(&hclog.LoggerOptions{Name: "go-plugin", Level: hclog.Warn, Output: stderr, JSONFormat: true}),
+		})
+	}()
+
+	select {
+	case <-srv.done:
+	case <-served: // the parent closed the plugin connection (go-plugin's Kill)
+		srv.stop(2*time.Second, "parent closed the connection")
+	}
+	log.Debug("child exiting")
+	return nil
+}

@@ -1,0 +1,104 @@
+package child_test
+
+import (
+	"errors"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/shardeum/distributor/child"
+)
+
+func TestCloseClientWith1000(t *testing.T) {
+	ev := newEvents()
+	p := spawn(t, testConfig(t, t.TempDir(), 0), ev)
+	fp := newFakeParent(t)
+	ws, err := dialVia(t, fp, p, child.Handoff{ClientID: "c1", Key: "k1", Remote: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitConnected(t, "c1")
+	st, err := p.Stats()
+	if err != nil || len(st.Clients) != 1 || st.Clients[0].ID != "c1" || st.Clients[0].Key != "k1" || st.Pid != p.Pid() {
+		t.Fatalf("stats = %+v, %v", st, err)
+	}
+	if err := p.CloseClient("c1", 1000, "replaced by a newer connection"); err != nil {
+		t.Fatal(err)
+	}
+	code, reason, _ := readCloseCode(t, ws)
+	if code != websocket.StatusNormalClosure || reason != "replaced by a newer connection" {
+		t.Fatalf("close = %d %q", code, reason)
+	}
+	if c := ev.waitClosed(t, "c1"); c.code != 1000 || c.pid != p.Pid() {
+		t.Fatalf("ClientClosed = %+v", c)
+	}
+	if err := p.CloseClient("nope", 1000, "x"); err == nil {
+		t.Fatal("CloseClient of an unknown client succeeded")
+	}
+}
+
+func TestShutdownCloses1001(t *testing.T) {
+	ev := newEvents()
+	p := spawn(t, testConfig(t, t.TempDir(), 0), ev)
+	fp := newFakeParent(t)
+	var conns []*websocket.Conn
+	for _, id := range []string{"a", "b"} {
+		ws, err := dialVia(t, fp, p, child.Handoff{ClientID: id, Key: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.waitConnected(t, id)
+		conns = append(conns, ws)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Shutdown(5 * time.Second) }()
+	for _, ws := range conns {
+		if code, _, _ := readCloseCode(t, ws); code != websocket.StatusGoingAway {
+			t.Fatalf("close code %d, want 1001", code)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	<-p.Exited()
+	assertNoProcess(t, p.Pid())
+	if _, err := dialVia(t, fp, p, child.Handoff{ClientID: "late"}); err == nil {
+		t.Fatal("handoff to an exited child succeeded")
+	}
+}
+
+func TestKilledChild(t *testing.T) {
+	ev := newEvents()
+	p := spawn(t, testConfig(t, t.TempDir(), 0), ev)
+	fp := newFakeParent(t)
+	ws, err := dialVia(t, fp, p, child.Handoff{ClientID: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitConnected(t, "c1")
+	if err := syscall.Kill(p.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.Exited():
+	case <-time.After(20 * time.Second):
+		t.Fatal("Exited did not close after kill -9")
+	}
+	assertNoProcess(t, p.Pid())
+	if code, _, _ := readCloseCode(t, ws); code != -1 {
+		t.Fatalf("client saw close code %d from a killed child", code)
+	}
+	start := time.Now()
+	_, err = dialVia(t, fp, p, child.Handoff{ClientID: "c2"})
+	if !errors.Is(err, child.ErrExited) {
+		t.Fatalf("handoff to a killed child: %v", err)
+	}
+	if time.Since(start) > 5*time.Second {
+		t.Fatalf("handoff error took %s", time.Since(start))
+	}
+	if _, err := p.Stats(); err == nil {
+		t.Fatal("Stats of a killed child succeeded")
+	}
+}

@@ -1,0 +1,126 @@
+package child
+
+import "sync"
+
+// frame is one signed, serialised frame: the same bytes go to every client of its stream.
+type frame struct {
+	seq    int64  // position in its stream's ring (0 for frames signed for one client)
+	cursor string // the frame's "cursor" (its data-log position)
+	data   []byte
+}
+
+// outQueue is a client's bounded outbound queue. The broadcaster never blocks on it: push fails when
+// the client is too far behind, and the client is then closed (1008).
+type outQueue struct {
+	maxFrames int
+	maxBytes  int
+
+	mu     sync.Mutex
+	items  []*frame
+	head   int
+	bytes  int
+	notify chan struct{} // a frame was queued
+	space  chan struct{} // closed (and replaced) when frames are taken: see roomWait
+}
+
+func newOutQueue(maxFrames, maxBytes int) *outQueue {
+	return &outQueue{maxFrames: maxFrames, maxBytes: maxBytes, notify: make(chan struct{}, 1)}
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// push queues f unless that would pass the bounds (then it returns false and queues nothing).
+func (q *outQueue) push(f *frame) bool {
+	q.mu.Lock()
+	n := len(q.items) - q.head
+	if n >= q.maxFrames || (n > 0 && q.bytes+len(f.data) > q.maxBytes) {
+		q.mu.Unlock()
+		return false
+	}
+	q.items = append(q.items, f)
+	q.bytes += len(f.data)
+	q.mu.Unlock()
+	signal(q.notify)
+	return true
+}
+
+// pushForce queues f whatever the bounds: for frames a catch-up already paced (see roomWait).
+func (q *outQueue) pushForce(f *frame) {
+	q.mu.Lock()
+	q.items = append(q.items, f)
+	q.bytes += len(f.data)
+	q.mu.Unlock()
+	signal(q.notify)
+}
+
+// roomWait returns nil when the queue is at most half full, else a channel closed at the next take.
+// A catch-up reader paces itself with it, so a resuming client is fed as fast as it reads and no
+// faster, and its live streams keep room.
+func (q *outQueue) roomWait() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items)-q.head <= q.maxFrames/2 && q.bytes <= q.maxBytes/2 {
+		return nil
+	}
+	if q.space == nil {
+		q.space = make(chan struct{})
+	}
+	return q.space
+}
+
+// free is how many frames can be pushed now.
+func (q *outQueue) free() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.maxFrames - (len(q.items) - q.head)
+}
+
+func (q *outQueue) depth() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) - q.head
+}
+
+// take moves up to max queued frames into dst.
+func (q *outQueue) take(dst []*frame, max int) []*frame {
+	q.mu.Lock()
+	n := len(q.items) - q.head
+	if n > max {
+		n = max
+	}
+	for i := 0; i < n; i++ {
+		f := q.items[q.head]
+		q.items[q.head] = nil
+		q.head++
+		q.bytes -= len(f.data)
+		dst = append(dst, f)
+	}
+	if q.head == len(q.items) {
+		q.items = q.items[:0]
+		q.head = 0
+	} else if q.head > 1024 && q.head*2 > len(q.items) {
+		old := len(q.items)
+		q.items = append(q.items[:0], q.items[q.head:]...)
+		clear(q.items[len(q.items):old])
+		q.head = 0
+	}
+	if n > 0 && q.space != nil {
+		close(q.space)
+		q.space = nil
+	}
+	q.mu.Unlock()
+	return dst
+}
+
+// drop empties the queue (the client is closing).
+func (q *outQueue) drop() {
+	q.mu.Lock()
+	clear(q.items)
+	q.items, q.head, q.bytes = nil, 0, 0
+	q.mu.Unlock()
+}

@@ -1,0 +1,456 @@
+package child
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardeum/distributor/config"
+	"github.com/shardeum/distributor/logreader"
+	"github.com/shardeum/distributor/protocol"
+)
+
+const (
+	ringFrames     = 8192     // recent frames per stream kept for resume
+	ringBytes      = 64 << 20 // ... and at most this many bytes of them
+	reopenInterval = time.Second
+)
+
+// hubFeed is the child's feed: one hub per stream, each with its own reader.
+type hubFeed struct {
+	s      *server
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+	signer atomic.Pointer[protocol.Signer]
+	dir    string
+	open   sourceOpener
+	hubs   []*hub
+	wg     sync.WaitGroup
+}
+
+// openFeed configures the child from the parent's config JSON and starts a reader per stream, each
+// at the live end of its stream.
+func openFeed(s *server, raw []byte) (feed, int, error) {
+	cfg, err := config.FromJSON(raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	poll := time.Duration(cfg.FileStreamIntervalMS) * time.Millisecond
+	f := &hubFeed{s: s, log: s.log, dir: cfg.DataLogDir}
+	f.open = dataLogOpener(cfg.DataLogDir, poll, s.log, func(st logreader.Stream, err error) {
+		s.events.problem(string(st), err.Error())
+	})
+	return f.start(cfg)
+}
+
+func (f *hubFeed) start(cfg *config.Config) (feed, int, error) {
+	signer := cfg.Signer()
+	f.signer.Store(&signer)
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+	for _, st := range logreader.Streams {
+		src, err := f.open(st, logreader.Live, true)
+		if err != nil {
+			for _, h := range f.hubs {
+				_ = h.src.Close()
+			}
+			f.cancel()
+			return nil, 0, fmt.Errorf("open %s reader in %s: %w", st, f.dir, err)
+		}
+		h := newHub(f, st, src)
+		f.hubs = append(f.hubs, h)
+	}
+	for _, h := range f.hubs {
+		f.wg.Add(1)
+		go h.run()
+	}
+	return f, queueFrames(cfg), nil
+}
+
+func queueFrames(cfg *config.Config) int {
+	if cfg.ClientQueueFrames > 0 {
+		return cfg.ClientQueueFrames
+	}
+	return config.DefaultClientQueueFrames
+}
+
+func (f *hubFeed) hub(stream string) *hub {
+	for _, h := range f.hubs {
+		if string(h.stream) == stream {
+			return h
+		}
+	}
+	return nil
+}
+
+// subscribe starts delivery to a client whose WebSocket is open: live for streams without a cursor,
+// resumed after the cursor for the others. A cursor naming no stream, or malformed, closes the
+// client with CloseCursorGone (it should resume without it).
+func (f *hubFeed) subscribe(c *client) {
+	after := make(map[*hub]string, len(c.cursor))
+	for stream, cur := range c.cursor {
+		h := f.hub(stream)
+		if h == nil {
+			c.close(protocol.CloseCursorGone, truncateReason(fmt.Sprintf("resume cursor names no stream %q", stream)), true)
+			return
+		}
+		if cur == "" {
+			continue
+		}
+		pos, err := logreader.ParsePosition(cur)
+		if err != nil {
+			c.close(protocol.CloseCursorGone, truncateReason(fmt.Sprintf("resume cursor for %s is malformed", stream)), true)
+			return
+		}
+		after[h] = pos.String()
+	}
+	for _, h := range f.hubs {
+		h.join(c, after[h])
+	}
+}
+
+func (f *hubFeed) unsubscribe(c *client) {
+	for _, h := range f.hubs {
+		h.leave(c)
+	}
+}
+
+func (f *hubFeed) stats() []ReaderStats {
+	out := make([]ReaderStats, 0, len(f.hubs))
+	for _, h := range f.hubs {
+		out = append(out, h.stats())
+	}
+	return out
+}
+
+func (f *hubFeed) reload(raw []byte) error {
+	cfg, err := config.FromJSON(raw)
+	if err != nil {
+		return err
+	}
+	signer := cfg.Signer()
+	f.signer.Store(&signer)
+	f.s.mu.Lock()
+	f.s.maxFrames = queueFrames(cfg)
+	f.s.mu.Unlock()
+	if cfg.DataLogDir != f.dir {
+		f.log.Warn("DATA_LOG_DIR changed; this child keeps reading the old directory until it is replaced",
+			"old", f.dir, "new", cfg.DataLogDir)
+	}
+	f.log.Info("configuration reloaded", "signer", signer.Keys.PublicHex)
+	return nil
+}
+
+func (f *hubFeed) stop() {
+	f.cancel()
+	for _, h := range f.hubs {
+		h.closeSource()
+	}
+	f.wg.Wait()
+}
+
+// hub is one stream: its reader, its ring of recent frames and its subscribers.
+type hub struct {
+	f      *hubFeed
+	stream logreader.Stream
+	kind   protocol.Kind
+
+	srcMu sync.Mutex
+	src   Source
+
+	mu        sync.Mutex
+	ring      []*frame // ring[seq%len(ring)] for seq in [first, seq]
+	ringBytes int
+	first     int64
+	seq       int64
+	index     map[string]int64 // cursor -> seq of the newest frame with it
+	subs      map[*client]struct{}
+	pending   map[*client]*catchup
+	pos       string
+	entries   uint64
+	lastErr   string
+}
+
+func newHub(f *hubFeed, st logreader.Stream, src Source) *hub {
+	return &hub{
+		f: f, stream: st, kind: protocol.Kind(st), src: src,
+		ring: make([]*frame, ringFrames), first: 1,
+		index: make(map[string]int64), subs: make(map[*client]struct{}), pending: make(map[*client]*catchup),
+	}
+}
+
+func (h *hub) source() Source {
+	h.srcMu.Lock()
+	defer h.srcMu.Unlock()
+	return h.src
+}
+
+func (h *hub) closeSource() {
+	h.srcMu.Lock()
+	defer h.srcMu.Unlock()
+	if h.src != nil {
+		_ = h.src.Close()
+	}
+}
+
+// run reads the stream, signs each line once and publishes it.
+func (h *hub) run() {
+	defer h.f.wg.Done()
+	ctx := h.f.ctx
+	for {
+		e, err := h.source().Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			h.readerFailed(ctx, err)
+			continue
+		}
+		cursor := e.Pos.String()
+		data, err := h.f.signer.Load().Frame(h.kind, e.Line, cursor)
+		if err != nil {
+			msg := fmt.Sprintf("line at %s skipped: %v", cursor, err)
+			h.f.log.Warn("data-log line skipped", "stream", h.stream, "cursor", cursor, "err", err)
+			h.f.s.events.problem(string(h.stream), msg)
+			h.publish(cursor, nil)
+			continue
+		}
+		h.publish(cursor, data)
+	}
+}
+
+// readerFailed reports a reader error and replaces the reader, after the last position it emitted
+// (or live if that is gone: the gap is reported).
+func (h *hub) readerFailed(ctx context.Context, err error) {
+	msg := fmt.Sprintf("reader failed: %v", err)
+	h.f.log.Error("data-log reader failed", "stream", h.stream, "err", err)
+	h.f.s.events.problem(string(h.stream), msg)
+	h.mu.Lock()
+	h.lastErr = msg
+	last := h.pos
+	h.mu.Unlock()
+	t := time.NewTimer(reopenInterval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.C:
+	}
+	start := logreader.Live
+	if p, perr := logreader.ParsePosition(last); perr == nil && !p.IsZero() {
+		start = logreader.After(p)
+	}
+	src, err := h.f.open(h.stream, start, true)
+	if err != nil && start != logreader.Live {
+		h.f.s.events.problem(string(h.stream), fmt.Sprintf("cannot resume after %s (%v); reading live: lines in between are lost", last, err))
+		src, err = h.f.open(h.stream, logreader.Live, true)
+	}
+	if err != nil {
+		return // retried on the next round
+	}
+	h.srcMu.Lock()
+	old := h.src
+	h.src = src
+	h.srcMu.Unlock()
+	_ = old.Close()
+	if ctx.Err() != nil {
+		_ = src.Close()
+	}
+}
+
+// publish appends a frame to the ring and queues it for every live subscriber; data nil means the
+// line at cursor was skipped (it still moves resuming clients along).
+func (h *hub) publish(cursor string, data []byte) {
+	var slow []*client
+	h.mu.Lock()
+	if data != nil {
+		h.seq++
+		fr := &frame{seq: h.seq, cursor: cursor, data: data}
+		h.ring[h.seq%int64(len(h.ring))] = fr
+		h.ringBytes += len(data)
+		h.index[cursor] = h.seq
+		for h.seq-h.first+1 > int64(len(h.ring)) || (h.ringBytes > ringBytes && h.first < h.seq) {
+			h.evict()
+		}
+		for c := range h.subs {
+			if c.isClosing() {
+				delete(h.subs, c)
+				continue
+			}
+			if !c.q.push(fr) {
+				delete(h.subs, c)
+				slow = append(slow, c)
+			}
+		}
+	}
+	// Resuming clients whose catch-up reader is ahead of this hub join when the hub reaches the
+	// last line their reader sent: everything after it comes from the hub.
+	for c, cu := range h.pending {
+		if cu.lastSent == cursor {
+			delete(h.pending, c)
+			h.subs[c] = struct{}{}
+			cu.joined = true
+			cu.cancel()
+		}
+	}
+	h.pos = cursor
+	h.entries++
+	h.mu.Unlock()
+	for _, c := range slow {
+		c.slowConsumer()
+	}
+}
+
+func (h *hub) evict() {
+	i := h.first % int64(len(h.ring))
+	fr := h.ring[i]
+	h.ring[i] = nil
+	if fr != nil {
+		h.ringBytes -= len(fr.data)
+		if h.index[fr.cursor] == h.first {
+			delete(h.index, fr.cursor)
+		}
+	}
+	h.first++
+}
+
+// replayLocked queues ring frames from seq on; the caller checked there is room.
+func (h *hub) replayLocked(c *client, from int64) {
+	for s := from; s <= h.seq; s++ {
+		c.q.pushForce(h.ring[s%int64(len(h.ring))])
+	}
+}
+
+// roomFor is how many ring frames a joining client may take at once: half its free room, so that its
+// other streams keep room and the join itself never makes it a slow consumer.
+func roomFor(c *client) int { return max(c.q.free()/2, 1) }
+
+// ringFrom returns the seq of the ring frame with cursor, if it is there and the frames from it on
+// fit in c's queue.
+func (h *hub) ringFrom(c *client, cursor string) (int64, bool) {
+	seq, ok := h.index[cursor]
+	if !ok || seq < h.first {
+		return 0, false
+	}
+	return seq, int(h.seq-seq+1) <= roomFor(c)
+}
+
+// join starts delivery of this stream to c: live when after is "", else everything after that cursor.
+func (h *hub) join(c *client, after string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c.isClosing() {
+		return
+	}
+	if after == "" {
+		h.subs[c] = struct{}{}
+		return
+	}
+	if seq, ok := h.index[after]; ok && seq >= h.first && int(h.seq-seq) <= roomFor(c) {
+		h.replayLocked(c, seq+1)
+		h.subs[c] = struct{}{}
+		return
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	stopWithFeed := context.AfterFunc(h.f.ctx, cancel)
+	cu := &catchup{lastSent: after, cancel: cancel}
+	h.pending[c] = cu
+	pos, _ := logreader.ParsePosition(after)
+	h.f.wg.Add(1)
+	go func() {
+		defer h.f.wg.Done()
+		defer stopWithFeed()
+		defer cancel()
+		h.catchUp(ctx, c, cu, pos)
+	}()
+}
+
+func (h *hub) leave(c *client) {
+	h.mu.Lock()
+	delete(h.subs, c)
+	if cu := h.pending[c]; cu != nil {
+		cu.cancel()
+		delete(h.pending, c)
+	}
+	h.mu.Unlock()
+}
+
+// catchup is a resuming client's progress on one stream before it joins the hub.
+type catchup struct {
+	lastSent string // cursor of the last line sent to the client (or its resume cursor)
+	joined   bool
+	cancel   context.CancelFunc
+}
+
+// catchUp feeds c from its own reader, started after pos, until its reader reaches a line still in
+// the hub's ring (then the rest comes from the ring and c joins the broadcast), or the hub reaches
+// the last line the reader sent (publish joins c). Frames are signed for c alone here. Both checks
+// happen under the hub's lock, so each line reaches c exactly once.
+func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup, pos logreader.Position) {
+	src, err := h.f.open(h.stream, logreader.After(pos), false)
+	if err != nil {
+		h.catchUpFailed(c, pos, err)
+		return
+	}
+	defer src.Close()
+	for {
+		for wait := c.q.roomWait(); wait != nil; wait = c.q.roomWait() {
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return
+			}
+		}
+		e, err := src.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			h.catchUpFailed(c, pos, err)
+			return
+		}
+		cursor := e.Pos.String()
+		data, ferr := h.f.signer.Load().Frame(h.kind, e.Line, cursor)
+		h.mu.Lock()
+		if cu.joined || h.pending[c] != cu {
+			h.mu.Unlock()
+			return
+		}
+		if seq, ok := h.ringFrom(c, cursor); ok {
+			h.replayLocked(c, seq)
+			delete(h.pending, c)
+			h.subs[c] = struct{}{}
+			cu.joined = true
+			h.mu.Unlock()
+			return
+		}
+		if ferr == nil {
+			c.q.pushForce(&frame{cursor: cursor, data: data})
+		}
+		cu.lastSent = cursor
+		h.mu.Unlock()
+	}
+}
+
+func (h *hub) catchUpFailed(c *client, pos logreader.Position, err error) {
+	h.mu.Lock()
+	delete(h.pending, c)
+	h.mu.Unlock()
+	if errors.Is(err, logreader.ErrPositionGone) {
+		h.f.log.Info("resume cursor gone", "client", c.info.ID, "stream", h.stream, "cursor", pos.String())
+		c.close(protocol.CloseCursorGone, truncateReason(fmt.Sprintf("resume cursor for %s is no longer on disk; resume without it", h.stream)), true)
+		return
+	}
+	h.f.log.Error("catch-up reader failed", "client", c.info.ID, "stream", h.stream, "cursor", pos.String(), "err", err)
+	c.close(protocol.CloseInternal, truncateReason(fmt.Sprintf("cannot resume %s: %v", h.stream, err)), true)
+}
+
+func (h *hub) stats() ReaderStats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return ReaderStats{Stream: string(h.stream), Position: h.pos, Err: h.lastErr, Entries: h.entries}
+}

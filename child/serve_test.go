@@ -1,0 +1,307 @@
+package child_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/coder/websocket"
+
+	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/protocol"
+)
+
+// TestFramesSignedInOrder: every line of every stream reaches every client once, signed, in order;
+// a malformed line is reported and skipped without disturbing anyone.
+func TestFramesSignedInOrder(t *testing.T) {
+	l := newLogs(t, 50, 10)
+	cfg := testConfig(t, l.dir, 0)
+	ev := newEvents()
+	p := spawn(t, cfg, ev)
+	fp := newFakeParent(t)
+	var rs []*received
+	for _, id := range []string{"a", "b"} {
+		ws, err := dialVia(t, fp, p, child.Handoff{ClientID: id, Key: "key-" + id, Remote: "127.0.0.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.waitConnected(t, id)
+		rs = append(rs, collect(t, ws, hashKey(t, cfg)))
+	}
+	for i := 0; i < 3; i++ {
+		l.append("cycle", 40)
+		l.append("receipt", 70)
+		l.append("originalTx", 55)
+	}
+	l.raw("receipt", `{"seq": broken`)
+	l.append("receipt", 10)
+	for _, r := range rs {
+		r.waitCount("cycle", 120)
+		r.waitCount("receipt", 220)
+		r.waitCount("originalTx", 165)
+		fs := r.snapshot()
+		assertRun(t, "cycle", seqs(fs, "cycle"), 1, 120)
+		assertRun(t, "receipt", seqs(fs, "receipt"), 1, 220)
+		assertRun(t, "originalTx", seqs(fs, "originalTx"), 1, 165)
+	}
+	ev.waitFor(t, "a reader problem for the broken line", func() bool {
+		for _, p := range ev.problems {
+			if strings.HasPrefix(p, "receipt: ") {
+				return true
+			}
+		}
+		return false
+	})
+	st, err := p.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Clients) != 2 || len(st.Readers) != 3 {
+		t.Fatalf("stats: %+v", st)
+	}
+	for _, c := range st.Clients {
+		if c.FramesSent != 505 {
+			t.Errorf("client %s: FramesSent %d, want 505", c.ID, c.FramesSent)
+		}
+	}
+	for _, r := range st.Readers {
+		want := map[string]uint64{"cycle": 120, "receipt": 220, "originalTx": 165}[r.Stream]
+		if r.Entries != want || r.Position == "" {
+			t.Errorf("reader %+v: want %d entries and a position", r, want)
+		}
+	}
+}
+
+// Test20000Receipts: 20,000 receipts with rotation every 1,000 lines reach every client, in order.
+func Test20000Receipts(t *testing.T) {
+	const n = 20000
+	l := newLogs(t, 1000, 10)
+	l.pad = strings.Repeat("r", 200)
+	cfg := testConfig(t, l.dir, 0)
+	ev := newEvents()
+	p := spawn(t, cfg, ev)
+	fp := newFakeParent(t)
+	var rs []*received
+	for _, id := range []string{"a", "b", "c"} {
+		ws, err := dialVia(t, fp, p, child.Handoff{ClientID: id, Key: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.waitConnected(t, id)
+		rs = append(rs, collect(t, ws, hashKey(t, cfg)))
+	}
+	// A collector writes at the archive's pace, not in one burst: keep the writer within 2,000 lines
+	// of the slowest client (the test's clients verify every signature, which is slower than writing).
+	for l.seq["receipt"] < n {
+		for _, r := range rs {
+			r.waitCount("receipt", l.seq["receipt"]-2000)
+		}
+		l.append("receipt", 500)
+	}
+	for _, r := range rs {
+		r.waitCount("receipt", n)
+		assertRun(t, "receipt", seqs(r.snapshot(), "receipt"), 1, n)
+	}
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	if len(ev.closed) != 0 {
+		t.Fatalf("clients closed: %+v", ev.closed)
+	}
+}
+
+// TestResumeAfterDisconnect: a client that reconnects with the cursor of the last frame it processed
+// gets everything after it (from the ring), then the live stream: no gap, no duplicate.
+func TestResumeAfterDisconnect(t *testing.T) {
+	l := newLogs(t, 100, 10)
+	cfg := testConfig(t, l.dir, 0)
+	ev := newEvents()
+	p := spawn(t, cfg, ev)
+	fp := newFakeParent(t)
+	ws, err := dialVia(t, fp, p, child.Handoff{ClientID: "a1", Key: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitConnected(t, "a1")
+	r := collect(t, ws, hashKey(t, cfg))
+	l.append("receipt", 250)
+	l.append("cycle", 30)
+	r.waitCount("receipt", 250)
+	r.waitCount("cycle", 30)
+	fs := r.snapshot()
+	// The client processed receipts up to 180 and every cycle, then went away.
+	cursor := map[string]string{"receipt": cursorOf(t, fs, "receipt", 180), "cycle": cursorOf(t, fs, "cycle", 30)}
+	if err := ws.Close(websocket.StatusNormalClosure, "bye"); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitClosed(t, "a1")
+	l.append("receipt", 120) // while it is away
+	l.append("cycle", 5)
+
+	ws2, err := dialVia(t, fp, p, child.Handoff{ClientID: "a2", Key: "a", Cursor: cursor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := collect(t, ws2, hashKey(t, cfg))
+	r2.waitCount("receipt", 190)
+	l.append("receipt", 60) // live again
+	l.append("originalTx", 3)
+	r2.waitCount("receipt", 250)
+	r2.waitCount("cycle", 5)
+	r2.waitCount("originalTx", 3)
+	fs2 := r2.snapshot()
+	assertRun(t, "resumed receipts", seqs(fs2, "receipt"), 181, 430)
+	assertRun(t, "resumed cycles", seqs(fs2, "cycle"), 31, 35)
+	assertRun(t, "live originalTx", seqs(fs2, "originalTx"), 1, 3)
+}
+
+func cursorOf(t *testing.T, fs []rframe, kind string, seq int) string {
+	t.Helper()
+	for _, f := range fs {
+		if f.kind == kind && f.seq == seq {
+			return f.cursor
+		}
+	}
+	t.Fatalf("no %s frame %d", kind, seq)
+	return ""
+}
+
+// TestResumeOutsideRing: a cursor this child never saw (older than its start, and more lines than
+// its ring holds) is served by a catch-up reader that then hands over to the live stream while the
+// writer keeps appending.
+func TestResumeOutsideRing(t *testing.T) {
+	l := newLogs(t, 1000, 10)
+	cfg := testConfig(t, l.dir, 256)
+	ev := newEvents()
+	// A first child gives the client its cursors.
+	p1 := spawn(t, cfg, ev)
+	fp := newFakeParent(t)
+	ws, err := dialVia(t, fp, p1, child.Handoff{ClientID: "x1", Key: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitConnected(t, "x1")
+	r := collect(t, ws, hashKey(t, cfg))
+	l.append("receipt", 100)
+	r.waitCount("receipt", 100)
+	cursor := map[string]string{"receipt": cursorOf(t, r.snapshot(), "receipt", 40)}
+	if err := p1.Shutdown(5e9); err != nil {
+		t.Fatal(err)
+	}
+	// 9,000 more lines before a new child starts: the cursor is far outside anything it holds.
+	l.append("receipt", 9000)
+	p2 := spawn(t, cfg, ev)
+	ws2, err := dialVia(t, fp, p2, child.Handoff{ClientID: "x2", Key: "x", Cursor: cursor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := collect(t, ws2, hashKey(t, cfg))
+	// The writer goes on while the client catches up: the hand-over happens mid-stream.
+	for i := 0; i < 20; i++ {
+		l.append("receipt", 100)
+	}
+	r2.waitCount("receipt", 9100+2000-40)
+	l.append("receipt", 50)
+	r2.waitCount("receipt", 9100+2050-40)
+	assertRun(t, "caught-up receipts", seqs(r2.snapshot(), "receipt"), 41, 11150)
+}
+
+// TestCursorGone: a cursor whose file the writer has deleted closes the client with 4404.
+func TestCursorGone(t *testing.T) {
+	l := newLogs(t, 10, 4)
+	cfg := testConfig(t, l.dir, 0)
+	ev := newEvents()
+	p := spawn(t, cfg, ev)
+	fp := newFakeParent(t)
+	ws, err := dialVia(t, fp, p, child.Handoff{ClientID: "g1", Key: "g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitConnected(t, "g1")
+	r := collect(t, ws, hashKey(t, cfg))
+	l.append("cycle", 5)
+	r.waitCount("cycle", 5)
+	cursor := map[string]string{"cycle": cursorOf(t, r.snapshot(), "cycle", 3)}
+	l.append("cycle", 100) // ten rotations over four files: the first file is long gone
+	r.waitCount("cycle", 105)
+	// A fresh child (its ring cannot have the cursor) must look on disk.
+	p2 := spawn(t, cfg, ev)
+	ws2, err := dialVia(t, fp, p2, child.Handoff{ClientID: "g2", Key: "g", Cursor: cursor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := collect(t, ws2, hashKey(t, cfg))
+	code, reason := r2.waitEnd()
+	if int(code) != protocol.CloseCursorGone || !strings.Contains(reason, "no longer on disk") {
+		t.Fatalf("close %d %q, want %d", code, reason, protocol.CloseCursorGone)
+	}
+	if c := ev.waitClosed(t, "g2"); c.code != protocol.CloseCursorGone {
+		t.Fatalf("ClientClosed %+v", c)
+	}
+	// A malformed cursor too.
+	ws3, err := dialVia(t, fp, p2, child.Handoff{ClientID: "g3", Key: "g", Cursor: map[string]string{"cycle": "not-a-cursor"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := collect(t, ws3, hashKey(t, cfg)).waitEnd(); int(code) != protocol.CloseCursorGone {
+		t.Fatalf("malformed cursor: close %d", code)
+	}
+}
+
+// TestSlowConsumer: a client that stops reading is closed with 1008 once its queue is full, while
+// another client receives everything; the slow one then resumes from its last cursor.
+func TestSlowConsumer(t *testing.T) {
+	l := newLogs(t, 1000, 10)
+	l.pad = strings.Repeat("s", 4000)
+	cfg := testConfig(t, l.dir, 64)
+	ev := newEvents()
+	p := spawn(t, cfg, ev)
+	fp := newFakeParent(t)
+	fast, err := dialVia(t, fp, p, child.Handoff{ClientID: "fast", Key: "f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitConnected(t, "fast")
+	rf := collect(t, fast, hashKey(t, cfg))
+	slow, err := dialVia(t, fp, p, child.Handoff{ClientID: "slow", Key: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitConnected(t, "slow")
+	// The slow client reads nothing: its socket buffers fill, then its queue, then it is dropped.
+	closed := false
+	for batch := 0; batch < 200 && !closed; batch++ {
+		l.append("receipt", 50)
+		ev.mu.Lock()
+		for _, c := range ev.closed {
+			closed = closed || c.id == "slow"
+		}
+		ev.mu.Unlock()
+	}
+	c := ev.waitClosed(t, "slow")
+	if c.code != protocol.CloseSlowConsumer {
+		t.Fatalf("slow client closed with %+v", c)
+	}
+	total := l.seq["receipt"]
+	rf.waitCount("receipt", total)
+	assertRun(t, "fast client", seqs(rf.snapshot(), "receipt"), 1, total)
+
+	// Now the slow client reads: what was in flight, then the 1008 close.
+	rs := collect(t, slow, hashKey(t, cfg))
+	code, _ := rs.waitEnd()
+	if code != websocket.StatusPolicyViolation {
+		t.Fatalf("slow client saw close %d, want 1008", code)
+	}
+	got := seqs(rs.snapshot(), "receipt")
+	assertRun(t, "slow client before its close", got, 1, len(got))
+	if len(got) == 0 || len(got) >= total {
+		t.Fatalf("slow client got %d of %d frames", len(got), total)
+	}
+	// It resumes from its last frame and misses nothing.
+	last := rs.snapshot()[len(got)-1].cursor
+	again, err := dialVia(t, fp, p, child.Handoff{ClientID: "slow2", Key: "s", Cursor: map[string]string{"receipt": last}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra := collect(t, again, hashKey(t, cfg))
+	ra.waitCount("receipt", total-len(got))
+	assertRun(t, "slow client resumed", seqs(ra.snapshot(), "receipt"), len(got)+1, total)
+}

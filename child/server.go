@@ -1,0 +1,218 @@
+package child
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/shardeum/distributor/protocol"
+)
+
+// feed is what a child serves its clients from: the per-stream hubs (serve.go).
+type feed interface {
+	subscribe(c *client)   // after the WebSocket handshake; starts live or resumed delivery
+	unsubscribe(c *client) // at teardown
+	stats() []ReaderStats
+	reload(cfg []byte) error
+	stop()
+}
+
+// server is the child: it implements Control for the parent and owns the clients.
+type server struct {
+	log     *slog.Logger
+	pid     int
+	recv    *handoffReceiver
+	events  *eventQueue
+	newFeed func(s *server, cfg []byte) (feed, int, error) // feed and per-client queue bound
+
+	mu        sync.Mutex
+	feed      feed
+	maxFrames int
+	clients   map[string]*client
+	stopping  bool
+	wg        sync.WaitGroup // client goroutines
+
+	stopOnce sync.Once
+	done     chan struct{} // closed when the child should exit
+}
+
+func newServer(log *slog.Logger, recv *handoffReceiver) *server {
+	pid := os.Getpid()
+	return &server{
+		log:     log,
+		pid:     pid,
+		recv:    recv,
+		events:  newEventQueue(pid),
+		newFeed: openFeed,
+		clients: make(map[string]*client),
+		done:    make(chan struct{}),
+	}
+}
+
+// Start implements Control: configure, start the readers, begin reporting.
+func (s *server) Start(cfg []byte, events Events) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.feed != nil {
+		return errors.New("child already started")
+	}
+	f, maxFrames, err := s.newFeed(s, cfg)
+	if err != nil {
+		return err
+	}
+	s.feed, s.maxFrames = f, maxFrames
+	s.events.start(events)
+	go s.acceptHandoffs()
+	return nil
+}
+
+// acceptHandoffs takes connections from the parent until its end of the socket closes.
+func (s *server) acceptHandoffs() {
+	for {
+		m, err := s.recv.next()
+		if err != nil {
+			s.parentGone(fmt.Sprintf("handoff socket: %v", err))
+			return
+		}
+		err = m.err
+		if err == nil {
+			err = s.admit(m)
+		}
+		if err != nil {
+			if m.conn != nil {
+				_ = m.conn.Close()
+			}
+			s.log.Warn("handoff refused", "client", m.hdr.ClientID, "err", err)
+		}
+		if aerr := s.recv.ack(m.hdr.Seq, err); aerr != nil {
+			s.parentGone(fmt.Sprintf("handoff ack: %v", aerr))
+			return
+		}
+	}
+}
+
+func (s *server) admit(m handoffMsg) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.stopping:
+		return errors.New("child is shutting down")
+	case m.hdr.ClientID == "":
+		return errors.New("handoff without a client id")
+	case s.clients[m.hdr.ClientID] != nil:
+		return fmt.Errorf("client %s is already served by this child", m.hdr.ClientID)
+	}
+	c := newClient(s, m.hdr, m.conn, m.pre, s.maxFrames)
+	s.clients[c.info.ID] = c
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		c.run()
+	}()
+	return nil
+}
+
+func (s *server) remove(c *client) {
+	s.mu.Lock()
+	if s.clients[c.info.ID] == c {
+		delete(s.clients, c.info.ID)
+	}
+	s.mu.Unlock()
+}
+
+// CloseClient implements Control.
+func (s *server) CloseClient(id string, code int, reason string) error {
+	s.mu.Lock()
+	c := s.clients[id]
+	s.mu.Unlock()
+	if c == nil {
+		return fmt.Errorf("no client %q in child %d", id, s.pid)
+	}
+	s.log.Info("closing client", "client", id, "code", code, "reason", reason)
+	c.close(code, reason, true)
+	return nil
+}
+
+// Reload implements Control.
+func (s *server) Reload(cfg []byte) error {
+	s.mu.Lock()
+	f := s.feed
+	s.mu.Unlock()
+	if f == nil {
+		return errors.New("child not started")
+	}
+	return f.reload(cfg)
+}
+
+// Stats implements Control.
+func (s *server) Stats() (Stats, error) {
+	s.mu.Lock()
+	st := Stats{Pid: s.pid, Clients: make([]ClientStats, 0, len(s.clients))}
+	for _, c := range s.clients {
+		st.Clients = append(st.Clients, c.stats())
+	}
+	f := s.feed
+	s.mu.Unlock()
+	sort.Slice(st.Clients, func(i, j int) bool { return st.Clients[i].ID < st.Clients[j].ID })
+	if f != nil {
+		st.Readers = f.stats()
+	}
+	return st, nil
+}
+
+// Shutdown implements Control: close every client with 1001, stop the readers, then let Main return.
+func (s *server) Shutdown(grace time.Duration) error {
+	s.stop(grace, "shutting down")
+	return nil
+}
+
+// parentGone ends the child when its parent has vanished (stdin or handoff socket closed).
+func (s *server) parentGone(why string) {
+	s.mu.Lock()
+	stopping := s.stopping
+	s.mu.Unlock()
+	if !stopping {
+		s.log.Warn("parent is gone; exiting", "why", why)
+	}
+	go s.stop(2*time.Second, "parent gone")
+}
+
+func (s *server) stop(grace time.Duration, why string) {
+	s.stopOnce.Do(func() {
+		deadline := time.Now().Add(grace * 3 / 4)
+		s.mu.Lock()
+		s.stopping = true
+		clients := make([]*client, 0, len(s.clients))
+		for _, c := range s.clients {
+			clients = append(clients, c)
+		}
+		f := s.feed
+		s.mu.Unlock()
+		for _, c := range clients {
+			c.close(protocol.CloseShutdown, why, true)
+		}
+		waited := make(chan struct{})
+		go func() { s.wg.Wait(); close(waited) }()
+		t := time.NewTimer(time.Until(deadline))
+		select {
+		case <-waited:
+		case <-t.C:
+			s.log.Warn("clients still closing at the shutdown deadline", "clients", len(clients))
+			for _, c := range clients {
+				c.cancel()
+				_ = c.raw.Close()
+			}
+		}
+		t.Stop()
+		if f != nil {
+			f.stop()
+		}
+		s.events.flush(grace / 8)
+		close(s.done)
+	})
+	<-s.done
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/shardeum/distributor/parent"
+)
+
+// statusCommand prints a running distributor's process table (GET /status), like
+// AnyLog's `get processes`.
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show a running distributor's processes, clients and readers",
+		Description: "Fetches http://ADDR/status (served to the same host only) and prints the parent, each child\n" +
+			"with its clients (key, remote, connected since, frames sent, queue depth) and its readers'\n" +
+			"positions. ADDR defaults to DISTRIBUTOR_IP:DISTRIBUTOR_PORT from the configuration\n" +
+			"(a wildcard IP is asked on loopback).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Usage: "HOST:PORT of the distributor (default: from the configuration)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the raw JSON"},
+			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "give up after this long"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := requireNoArgs(c); err != nil {
+				return err
+			}
+			addr := c.String("addr")
+			if addr == "" {
+				cfg, err := loadConfig(c)
+				if err != nil {
+					return err
+				}
+				addr = dialAddr(cfg.DistributorIP, cfg.DistributorPort)
+			}
+			client := &http.Client{Timeout: c.Duration("timeout")}
+			resp, err := client.Get("http://" + addr + "/status")
+			if err != nil {
+				return fmt.Errorf("status: %w", err)
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+			if err != nil {
+				return fmt.Errorf("status: reading the answer of %s: %w", addr, err)
+			}
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("status: %s answered %s: %s", addr, resp.Status, strings.TrimSpace(string(body)))
+			}
+			if c.Bool("json") {
+				_, err := c.App.Writer.Write(body)
+				return err
+			}
+			var st parent.Status
+			if err := json.Unmarshal(body, &st); err != nil {
+				return fmt.Errorf("status: %s did not answer a status table: %w", addr, err)
+			}
+			return printStatus(c.App.Writer, st, time.Now())
+		},
+	}
+}
+
+// dialAddr is where to reach a distributor bound to ip:port from this host.
+func dialAddr(ip string, port int) string {
+	switch ip {
+	case "", "0.0.0.0":
+		ip = "127.0.0.1"
+	case "::", "[::]":
+		ip = "::1"
+	}
+	return net.JoinHostPort(strings.Trim(ip, "[]"), strconv.Itoa(port))
+}
+
+// printStatus writes the process table: a summary line, the processes, the clients
+// and the readers.
+func printStatus(w io.Writer, st parent.Status, now time.Time) error {
+	up := time.Duration(st.UptimeSeconds * float64(time.Second)).Round(time.Second)
+	fmt.Fprintf(w, "distributor  listening %s  up %s  db %s  children %d  clients %d\n\n",
+		st.Listen, up, st.DB, len(st.Children), st.Clients)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROCESS\tPID\tSTATE\tCLIENTS\tSTARTED\tNOTE")
+	fmt.Fprintf(tw, "parent\t%d\trunning\t%d\t%s\t\n", st.Pid, st.Clients, stamp(st.Started))
+	for _, ch := range st.Children {
+		note := ch.Error
+		if note == "" {
+			note = ch.LastProblem
+		}
+		fmt.Fprintf(tw, "child\t%d\t%s\t%d\t%s\t%s\n", ch.Pid, ch.State, len(ch.Clients), stamp(ch.Started), dash(note))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHILD\tCLIENT\tKEY\tREMOTE\tCONNECTED SINCE\tFRAMES SENT\tQUEUE")
+	n := 0
+	for _, ch := range st.Children {
+		for _, cl := range ch.Clients {
+			n++
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s (%s ago)\t%d\t%d\n", ch.Pid, cl.ID, cl.Key, cl.Remote,
+				stamp(cl.ConnectedSince), now.Sub(cl.ConnectedSince).Round(time.Second), cl.FramesSent, cl.QueueDepth)
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(tw, "-\t-\t(no clients)\t\t\t\t")
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHILD\tSTREAM\tPOSITION\tENTRIES\tERROR")
+	n = 0
+	for _, ch := range st.Children {
+		for _, rd := range ch.Readers {
+			n++
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", ch.Pid, rd.Stream, dash(rd.Position), rd.Entries, dash(rd.Error))
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(tw, "-\t(no readers: readers run in children)\t\t\t")
+	}
+	return tw.Flush()
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,192 @@
+package config
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/shardeum/distributor/protocol"
+)
+
+// build validates the merged settings and assembles the Config.
+func (st *state) build() (*Config, error) {
+	c := &Config{Ignored: map[string]any{}, sources: map[string]Source{}}
+	for k, s := range st.vals {
+		c.sources[k] = s.src
+	}
+	var err error
+	c.DistributorIP = st.str(KeyIP)
+	if c.DistributorPort, err = st.intIn(KeyPort, 0, 65535); err != nil {
+		return nil, err
+	}
+	if err := st.keys(c); err != nil {
+		return nil, err
+	}
+	if c.ArchiverDBDir, err = st.path(KeyArchiverDBDir); err != nil {
+		return nil, err
+	}
+	for _, sub := range archiverDataKeys {
+		name, err := st.nonEmpty(KeyArchiverData + "." + sub)
+		if err != nil {
+			return nil, err
+		}
+		c.ArchiverData.set(sub, name)
+	}
+	if c.DataLogDir, err = st.path(KeyDataLogDir); err != nil {
+		return nil, err
+	}
+	if c.FileStreamIntervalMS, err = st.intIn(KeyFileStreamIntervalMS, 1, 3_600_000); err != nil {
+		return nil, err
+	}
+	if c.MaxClientsPerChild, err = st.intIn(KeyMaxClientsPerChild, 1, 1_000_000); err != nil {
+		return nil, err
+	}
+	if c.RateLimit, err = st.intIn(KeyRateLimit, 1, math.MaxInt32); err != nil {
+		return nil, err
+	}
+	if c.ClientQueueFrames, err = st.intIn(KeyClientQueueFrames, 1, 1<<24); err != nil {
+		return nil, err
+	}
+	c.Verbose = st.vals[KeyVerbose].v.(bool)
+	c.LimitToSubscribersOnly = st.vals[KeyLimitToSubscribersOnly].v.(bool)
+	if c.Subscribers, err = st.subscribers(); err != nil {
+		return nil, err
+	}
+	for _, k := range Keys {
+		if k.Ignored {
+			c.Ignored[k.Name] = st.vals[k.Name].v
+		}
+	}
+	c.Warnings = st.warnings
+	return c, nil
+}
+
+func (st *state) str(key string) string { return st.vals[key].v.(string) }
+
+func (st *state) nonEmpty(key string) (string, error) {
+	s := st.vals[key]
+	if strings.TrimSpace(s.v.(string)) == "" {
+		return "", keyError(key, s.src, quote(s.v.(string)), "is empty")
+	}
+	return s.v.(string), nil
+}
+
+func (st *state) intIn(key string, lo, hi int64) (int, error) {
+	s := st.vals[key]
+	n := s.v.(int64)
+	if n < lo || n > hi {
+		problem := fmt.Sprintf("is out of range (%d to %d)", lo, hi)
+		if lo == 1 && n <= 0 {
+			problem = "must be positive"
+		}
+		return 0, keyError(key, s.src, fmt.Sprint(n), problem)
+	}
+	return int(n), nil
+}
+
+// path resolves a relative directory: against the file's folder when the file (or the default)
+// set it, against the working directory when the environment or a flag did.
+func (st *state) path(key string) (string, error) {
+	p, err := st.nonEmpty(key)
+	if err != nil {
+		return "", err
+	}
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p), nil
+	}
+	base := st.baseDir
+	switch st.vals[key].src.Kind {
+	case FromEnv, FromFlag, FromParent:
+		base = st.dir
+	}
+	return filepath.Join(base, p), nil
+}
+
+// keys parses the hash key and the key pair.
+func (st *state) keys(c *Config) error {
+	hk := st.vals[KeyHashKey]
+	b, problem := decodeHex(hk.v.(string), 32)
+	if problem != "" {
+		return keyError(KeyHashKey, hk.src, quote(hk.v.(string)), problem)
+	}
+	c.HashKeyHex = hex.EncodeToString(b)
+	var err error
+	if c.HashKey, err = protocol.ParseHashKey(c.HashKeyHex); err != nil {
+		return keyError(KeyHashKey, hk.src, quote(hk.v.(string)), "is not a valid hash key: "+err.Error())
+	}
+
+	pub := st.vals[KeyPublicKey]
+	b, problem = decodeHex(pub.v.(string), 32)
+	if problem != "" {
+		return keyError(KeyPublicKey, pub.src, quote(pub.v.(string)), problem)
+	}
+	c.PublicKey = hex.EncodeToString(b)
+
+	sec := st.vals[KeySecretKey]
+	b, problem = decodeHex(sec.v.(string), 64) // the secret is never echoed
+	if problem != "" {
+		return keyError(KeySecretKey, sec.src, "", problem)
+	}
+	c.SecretKey = hex.EncodeToString(b)
+	if derived := ed25519.NewKeyFromSeed(b[:32]); !bytes.Equal(derived[32:], b[32:]) {
+		return keyError(KeySecretKey, sec.src, "", "is not an Ed25519 secret key (its second half is not the public key of its seed)")
+	}
+
+	if c.Keys, err = protocol.ParseKeyPair(c.PublicKey, c.SecretKey); err != nil {
+		other := KeyPublicKey
+		if pub.src != sec.src {
+			other += " from " + pub.src.String()
+		}
+		e := keyError(KeySecretKey, sec.src, "", "does not match "+other)
+		e.Err = err
+		return e
+	}
+	return nil
+}
+
+// decodeHex decodes hex of exactly want bytes, or says what is wrong with it.
+func decodeHex(s string, want int) ([]byte, string) {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Sprintf("is not hex (want %d hex characters)", 2*want)
+	}
+	if len(b) != want {
+		return nil, fmt.Sprintf("is %d bytes, want %d (%d hex characters)", len(b), want, 2*want)
+	}
+	return b, ""
+}
+
+func (st *state) subscribers() ([]protocol.Subscriber, error) {
+	s := st.vals[KeySubscribers]
+	in := s.v.([]protocol.Subscriber)
+	out := make([]protocol.Subscriber, 0, len(in))
+	seen := map[string]int{}
+	for i, sub := range in {
+		at := fmt.Sprintf("%s[%d]", KeySubscribers, i)
+		b, problem := decodeHex(sub.PublicKey, 32)
+		if problem != "" {
+			return nil, keyError(at+".publicKey", s.src, quote(sub.PublicKey), problem)
+		}
+		if !slices.Contains(SubscriptionTypes, sub.SubscriptionType) {
+			return nil, keyError(at+".subscriptionType", s.src, quote(sub.SubscriptionType),
+				"is not one of "+strings.Join(SubscriptionTypes, ", "))
+		}
+		if sub.ExpirationTimestamp < 0 {
+			return nil, keyError(at+".expirationTimestamp", s.src, fmt.Sprint(sub.ExpirationTimestamp),
+				"is negative (0 means never; otherwise Unix milliseconds)")
+		}
+		sub.PublicKey = hex.EncodeToString(b) // collectors send lower-case hex
+		if j, dup := seen[sub.PublicKey]; dup {
+			st.warn(fmt.Sprintf("config: %s from %s repeats the publicKey of %s[%d]; the later entry wins",
+				at, s.src, KeySubscribers, j))
+		}
+		seen[sub.PublicKey] = i
+		out = append(out, sub)
+	}
+	return out, nil
+}

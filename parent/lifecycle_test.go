@@ -1,0 +1,145 @@
+package parent_test
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/shardeum/distributor/parent"
+)
+
+// kill -9 of a child: its clients see the drop, the parent cleans its tables and
+// lives on, and the next client gets a new child.
+func TestChildKilledNineCleanedAndReplaced(t *testing.T) {
+	e := newEnv(t, 2, false)
+	r := startParent(t, e, runOpts{})
+	a, b, c := r.dial(newCollector(t)), r.dial(newCollector(t)), r.dial(newCollector(t))
+	st := r.waitStatus("3 clients in 2 children", func(st parent.Status) bool { return st.Clients == 3 && len(st.Children) == 2 })
+	victim, survivor := st.Children[0], st.Children[1]
+	if len(victim.Clients) != 2 {
+		t.Fatalf("first child has %d clients, want 2", len(victim.Clients))
+	}
+	if err := syscall.Kill(victim.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []*wsClient{a, b} {
+		if code := w.closed(t, 10*time.Second); code == websocket.StatusNormalClosure || code == websocket.StatusGoingAway {
+			t.Errorf("client of the killed child got close %d; it should see a drop", code)
+		}
+	}
+	st = r.waitStatus("killed child gone from the tables", func(st parent.Status) bool { return len(st.Children) == 1 && st.Clients == 1 })
+	if st.Children[0].Pid != survivor.Pid || !c.isOpen() {
+		t.Fatalf("surviving child/client affected: %+v", st.Children)
+	}
+	waitGone(t, []int{victim.Pid}, 5*time.Second)
+
+	// The survivor has room for one more; then a third client needs a new child.
+	d := r.dial(newCollector(t))
+	f := r.dial(newCollector(t))
+	st = r.waitStatus("3 clients in 2 children again", func(st parent.Status) bool { return st.Clients == 3 && len(st.Children) == 2 })
+	for _, ch := range st.Children {
+		if ch.Pid == victim.Pid {
+			t.Fatal("killed child listed again")
+		}
+	}
+	e.appendLine("originalTx", `{"txId":"t1"}`)
+	for _, w := range []*wsClient{c, d, f} {
+		if fr := w.frame(t, 10*time.Second); !strings.Contains(string(fr), "originalTx") {
+			t.Errorf("frame %s", fr)
+		}
+	}
+	if !strings.Contains(r.logs.String(), "child exited unexpectedly") {
+		t.Error("the unexpected exit was not logged")
+	}
+}
+
+// /is-alive is 200 OK; /is-healthy is 503 with the reason when the archive DB is
+// missing (the firehose still serves) and 200 OK with the bundled DB.
+func TestHealthEndpoints(t *testing.T) {
+	t.Run("no DB", func(t *testing.T) {
+		e := newEnv(t, 5, false)
+		r := startParent(t, e, runOpts{})
+		expectGet(t, r.addr, "/is-alive", 200, "OK")
+		code, body := get(t, r.addr, "/is-healthy")
+		if code != 503 || !strings.Contains(body, "archive DB") {
+			t.Errorf("/is-healthy = %d %q, want 503 naming the archive DB", code, body)
+		}
+		w := r.dial(newCollector(t)) // firehose still up
+		e.appendLine("cycle", `{"counter":7}`)
+		w.frame(t, 10*time.Second)
+		if !strings.Contains(r.logs.String(), "archive DB unavailable") {
+			t.Error("DB failure not logged")
+		}
+	})
+	t.Run("bundled DB", func(t *testing.T) {
+		if _, err := os.Stat(filepath.Join(repoRoot(t), "testdata", "archiver-db", "cycles.sqlite3")); err != nil {
+			t.Skip("testdata/archiver-db not present yet")
+		}
+		e := newEnv(t, 5, true)
+		r := startParent(t, e, runOpts{})
+		expectGet(t, r.addr, "/is-healthy", 200, "OK")
+		w := r.dial(newCollector(t))
+		r.waitStatus("1 child", childCount(1))
+		expectGet(t, r.addr, "/is-healthy", 200, "OK") // readers healthy too
+		w.close()
+		code, body := get(t, r.addr, "/metrics")
+		if code != 200 || !strings.Contains(body, `"cycle"`) || !strings.Contains(body, "lastUpdationTimestamp") {
+			t.Errorf("/metrics = %d %s", code, body)
+		}
+	})
+}
+
+func get(t testing.TB, addr, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func expectGet(t testing.TB, addr, path string, code int, body string) {
+	t.Helper()
+	c, b := get(t, addr, path)
+	if c != code || b != body {
+		t.Errorf("GET %s = %d %q, want %d %q", path, c, b, code, body)
+	}
+}
+
+// /status lists the parent, every child with its clients (key, remote, since,
+// frames sent, queue depth) and readers.
+func TestStatusEndpoint(t *testing.T) {
+	e := newEnv(t, 5, false)
+	r := startParent(t, e, runOpts{})
+	c := newCollector(t)
+	w := r.dial(c)
+	e.appendLine("receipt", `{"receiptId":"x"}`)
+	w.frame(t, 10*time.Second)
+	st := r.waitStatus("frames counted", func(st parent.Status) bool {
+		return len(st.Children) == 1 && len(st.Children[0].Clients) == 1 && st.Children[0].Clients[0].FramesSent >= 1
+	})
+	if st.Pid != os.Getpid() || st.Listen != r.addr || st.UptimeSeconds <= 0 {
+		t.Errorf("parent fields: %+v", st)
+	}
+	ch := st.Children[0]
+	cl := ch.Clients[0]
+	if cl.Key != c.kp.PublicHex || !strings.HasPrefix(cl.Remote, "127.0.0.1:") || cl.ConnectedSince.IsZero() || ch.State != "running" {
+		t.Errorf("child/client fields: %+v", ch)
+	}
+	streams := map[string]bool{}
+	for _, rd := range ch.Readers {
+		streams[rd.Stream] = true
+	}
+	if !streams["cycle"] || !streams["receipt"] || !streams["originalTx"] {
+		t.Errorf("readers = %+v", ch.Readers)
+	}
+}

@@ -1,0 +1,215 @@
+package parent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/shardeum/distributor/config"
+	"github.com/shardeum/distributor/dbstore"
+)
+
+// parent is the state of one Run.
+type parent struct {
+	opts    Options
+	log     *slog.Logger
+	started time.Time
+	addr    net.Addr
+
+	cfg   atomic.Pointer[config.Config]
+	store *dbstore.Store // nil when the archive DB could not open
+	dbErr error
+
+	spawnCtx context.Context // children's lifetime; cancelled last
+	wg       sync.WaitGroup  // background goroutines (watchers, retirements, sweeps)
+
+	mu             sync.Mutex
+	closed         bool // no new placement
+	finished       bool // Run is in its final wait: no new goroutines
+	seq            int
+	nextID         uint64
+	placement      []*slot            // running/starting children in spawn order
+	live           map[*slot]struct{} // every child not yet exited
+	clients        map[string]*client // by client id
+	byKey          map[string]string  // sender key -> newest client id
+	readerProblems map[int]string     // pid -> last ReaderProblem
+	metrics        metricsState
+}
+
+// Run serves the firehose and the REST API on DISTRIBUTOR_IP:DISTRIBUTOR_PORT until
+// ctx is cancelled, then stops within o.Grace: no new connections, every child closes
+// its clients with 1001 and exits (killed if it has not by then). It returns an
+// error only if it could not start (the listener could not bind).
+func Run(ctx context.Context, cfg *config.Config, o Options) error {
+	if cfg == nil {
+		return errors.New("parent: nil config")
+	}
+	o = o.withDefaults()
+	p := &parent{
+		opts:           o,
+		log:            o.Logger,
+		started:        time.Now(),
+		live:           map[*slot]struct{}{},
+		clients:        map[string]*client{},
+		byKey:          map[string]string{},
+		readerProblems: map[int]string{},
+	}
+	p.cfg.Store(cfg)
+
+	addr := net.JoinHostPort(cfg.DistributorIP, strconv.Itoa(cfg.DistributorPort))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("parent: listen on DISTRIBUTOR_IP:DISTRIBUTOR_PORT %s: %w", addr, err)
+	}
+	p.addr = ln.Addr()
+
+	p.openDB(cfg)
+	defer func() {
+		if p.store != nil {
+			_ = p.store.Close()
+		}
+	}()
+
+	spawnCtx, cancelSpawn := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSpawn()
+	p.spawnCtx = spawnCtx
+
+	srv := &http.Server{
+		Handler:           p.handler(),
+		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelDebug),
+	}
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1) // before Ready: a SIGUSR1 from then on must not kill us
+	defer signal.Stop(usr1)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	p.log.Info("listening", "addr", p.addr.String(), "pid", os.Getpid())
+	if o.Ready != nil {
+		o.Ready(p.addr)
+	}
+
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	loopDone := make(chan struct{})
+	go func() { defer close(loopDone); p.loop(runCtx, usr1) }()
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+		p.log.Error("http server stopped", "err", serveErr)
+		cancelRun()
+	}
+	<-loopDone
+	p.stop(srv)
+	cancelSpawn()
+	p.mu.Lock()
+	p.finished = true
+	p.mu.Unlock()
+	p.wg.Wait()
+	if serveErr != nil {
+		return fmt.Errorf("parent: serve %s: %w", p.addr, serveErr)
+	}
+	return nil
+}
+
+// openDB opens the archive read-only. A failure is logged once; the firehose keeps
+// running and /is-healthy answers 503 with the reason.
+func (p *parent) openDB(cfg *config.Config) {
+	defer func() { p.metrics.init(p.store, p.started) }()
+	st, err := dbstore.OpenWith(dbstore.Options{Dir: cfg.ArchiverDBDir, Files: dbstore.Files(cfg.ArchiverData), Logger: p.log})
+	if err != nil {
+		p.dbErr = err
+		p.log.Error("archive DB unavailable; serving the firehose only, REST queries fail and /is-healthy is 503", "err", err)
+		return
+	}
+	p.store = st
+}
+
+// loop handles SIGUSR1 and the periodic expiry sweep until ctx is done.
+func (p *parent) loop(ctx context.Context, usr1 <-chan os.Signal) {
+	t := time.NewTicker(p.opts.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-usr1:
+			p.reload()
+		case <-t.C:
+			p.sweep("expired")
+			p.observe(p.readySlots())
+		}
+	}
+}
+
+// stop ends the service within Grace: the listener closes first, then every child
+// gets Shutdown (its clients see 1001), then stragglers are killed.
+func (p *parent) stop(srv *http.Server) {
+	deadline := time.Now().Add(p.opts.Grace)
+	p.mu.Lock()
+	p.closed = true
+	p.placement = nil
+	p.mu.Unlock()
+	p.log.Info("shutting down", "grace", p.opts.Grace)
+
+	httpCtx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
+		if err := srv.Shutdown(httpCtx); err != nil {
+			_ = srv.Close()
+		}
+	}()
+
+	childGrace := time.Until(deadline) - 500*time.Millisecond
+	if childGrace < 100*time.Millisecond {
+		childGrace = 100 * time.Millisecond
+	}
+	var wg sync.WaitGroup
+	for _, s := range p.liveSlots() {
+		wg.Add(1)
+		go func(s *slot) {
+			defer wg.Done()
+			select {
+			case <-s.ready:
+			case <-time.After(time.Until(deadline)):
+				return // spawnCtx cancellation ends it
+			}
+			if s.proc == nil {
+				return
+			}
+			p.mu.Lock()
+			if s.state == running || s.state == starting {
+				s.state = retiring
+			}
+			p.mu.Unlock()
+			_ = s.proc.Shutdown(childGrace)
+			select {
+			case <-s.proc.Exited():
+			case <-time.After(time.Until(deadline)):
+				p.log.Warn("child did not exit within grace; killing it", "pid", s.pid)
+				_ = s.proc.Kill()
+				<-s.proc.Exited()
+			}
+		}(s)
+	}
+	wg.Wait()
+	<-httpDone
+	p.log.Info("stopped", "uptime", time.Since(p.started).Round(time.Millisecond))
+}

@@ -1,0 +1,268 @@
+package parent
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/shardeum/distributor/child"
+)
+
+// Status is the body of GET /status: the process table (`distributor status` prints it).
+type Status struct {
+	Pid           int           `json:"pid"`
+	Started       time.Time     `json:"started"`
+	UptimeSeconds float64       `json:"uptimeSeconds"`
+	Listen        string        `json:"listen"`
+	DB            string        `json:"db"` // "ok" or why the archive DB is unavailable
+	Clients       int           `json:"clients"`
+	Children      []ChildStatus `json:"children"`
+}
+
+// ChildStatus is one child process.
+type ChildStatus struct {
+	Pid         int            `json:"pid"`
+	State       string         `json:"state"` // starting, running, retiring
+	Started     time.Time      `json:"started"`
+	Clients     []ClientStatus `json:"clients"`
+	Readers     []ReaderStatus `json:"readers"`
+	Error       string         `json:"error,omitempty"`       // the child did not answer Stats
+	LastProblem string         `json:"lastProblem,omitempty"` // last ReaderProblem it reported
+}
+
+// ClientStatus is one subscriber connection.
+type ClientStatus struct {
+	ID             string    `json:"id"`
+	Key            string    `json:"key"`
+	Remote         string    `json:"remote"`
+	ConnectedSince time.Time `json:"connectedSince"`
+	FramesSent     uint64    `json:"framesSent"`
+	QueueDepth     int       `json:"queueDepth"`
+}
+
+// ReaderStatus is one data-log reader of a child.
+type ReaderStatus struct {
+	Stream   string `json:"stream"`
+	Position string `json:"position"`
+	Entries  uint64 `json:"entries"`
+	Error    string `json:"error,omitempty"`
+}
+
+const statsTimeout = 2 * time.Second
+
+type statsResult struct {
+	stats child.Stats
+	err   error
+}
+
+// collect asks every listed child for its Stats concurrently, waiting at most
+// statsTimeout; a child that does not answer in time gets an error.
+func (p *parent) collect(slots []*slot) map[*slot]statsResult {
+	out := make(map[*slot]statsResult, len(slots))
+	type res struct {
+		s *slot
+		r statsResult
+	}
+	ch := make(chan res, len(slots))
+	n := 0
+	for _, s := range slots {
+		if s.proc == nil {
+			continue
+		}
+		n++
+		if !p.goTracked(func() {
+			st, err := s.proc.Stats()
+			ch <- res{s, statsResult{st, err}}
+		}) {
+			n--
+		}
+	}
+	timer := time.NewTimer(statsTimeout)
+	defer timer.Stop()
+	for i := 0; i < n; i++ {
+		select {
+		case r := <-ch:
+			out[r.s] = r.r
+		case <-timer.C:
+			for _, s := range slots {
+				if _, ok := out[s]; !ok && s.proc != nil {
+					out[s] = statsResult{err: errStatsTimeout}
+				}
+			}
+			return out
+		}
+	}
+	return out
+}
+
+type statsTimeoutError struct{}
+
+func (statsTimeoutError) Error() string { return "no answer to Stats within " + statsTimeout.String() }
+
+var errStatsTimeout error = statsTimeoutError{}
+
+// readySlots lists children whose Spawn has returned (proc may still be nil on error).
+func (p *parent) readySlots() []*slot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*slot, 0, len(p.live))
+	for s := range p.live {
+		if s.state != starting {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	return out
+}
+
+// runningSlots lists the children in placement (spawned, not retiring).
+func (p *parent) runningSlots() []*slot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*slot
+	for s := range p.live {
+		if s.state == running {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// status builds the process table.
+func (p *parent) status() Status {
+	slots := p.liveSlots()
+	ready := p.readySlots()
+	stats := p.collect(ready)
+	st := Status{
+		Pid:           os.Getpid(),
+		Started:       p.started,
+		UptimeSeconds: time.Since(p.started).Seconds(),
+		Listen:        p.addr.String(),
+		DB:            "ok",
+		Children:      []ChildStatus{},
+	}
+	if p.store == nil {
+		st.DB = p.dbErr.Error()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range slots {
+		cs := ChildStatus{Pid: s.pid, State: s.state.String(), Started: s.spawned, Clients: []ClientStatus{}, Readers: []ReaderStatus{},
+			LastProblem: p.readerProblems[s.pid]}
+		if s.state == exited {
+			continue
+		}
+		r, asked := stats[s]
+		if asked && r.err != nil {
+			cs.Error = r.err.Error()
+		}
+		byID := map[string]child.ClientStats{}
+		for _, c := range r.stats.Clients {
+			byID[c.ID] = c
+		}
+		for _, c := range s.clients {
+			x := byID[c.id]
+			delete(byID, c.id)
+			cs.Clients = append(cs.Clients, ClientStatus{ID: c.id, Key: c.key, Remote: c.remote, ConnectedSince: c.since,
+				FramesSent: x.FramesSent, QueueDepth: x.QueueDepth})
+		}
+		for _, x := range byID { // known to the child only (a report still in flight)
+			cs.Clients = append(cs.Clients, ClientStatus{ID: x.ID, Key: x.Key, Remote: x.Remote, ConnectedSince: x.ConnectedSince,
+				FramesSent: x.FramesSent, QueueDepth: x.QueueDepth})
+		}
+		sort.Slice(cs.Clients, func(i, j int) bool { return cs.Clients[i].ConnectedSince.Before(cs.Clients[j].ConnectedSince) })
+		for _, rd := range r.stats.Readers {
+			cs.Readers = append(cs.Readers, ReaderStatus{Stream: rd.Stream, Position: rd.Position, Entries: rd.Entries, Error: rd.Err})
+		}
+		st.Clients += len(cs.Clients)
+		st.Children = append(st.Children, cs)
+	}
+	return st
+}
+
+// sameHost reports whether the request comes from this machine: a loopback address
+// or the address it connected to.
+func sameHost(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return false
+	}
+	if ip.IsLoopback() {
+		return true
+	}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if lh, _, err := net.SplitHostPort(la.String()); err == nil {
+			return net.ParseIP(lh).Equal(ip)
+		}
+	}
+	return false
+}
+
+func (p *parent) serveStatus(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if !sameHost(r) {
+		// The table names every subscriber's key and address: local eyes only.
+		http.Error(w, "Forbidden: /status is served to this host only", http.StatusForbidden)
+		return
+	}
+	body, _ := json.MarshalIndent(p.status(), "", "  ")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(append(body, '\n'))
+}
+
+func serveAlive(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("OK"))
+}
+
+// health returns "" when the archive DB answers and no child reports a dead reader.
+func (p *parent) health() string {
+	if p.store == nil {
+		return "archive DB unavailable: " + p.dbErr.Error()
+	}
+	ctx, cancel := contextTimeout(statsTimeout)
+	defer cancel()
+	if err := p.store.Check(ctx); err != nil {
+		return "archive DB: " + err.Error()
+	}
+	for s, r := range p.collect(p.runningSlots()) {
+		if r.err != nil {
+			return "child " + itoa(s.pid) + " not answering: " + r.err.Error()
+		}
+		for _, rd := range r.stats.Readers {
+			if rd.Err != "" {
+				return "child " + itoa(s.pid) + " reader " + rd.Stream + ": " + rd.Err
+			}
+		}
+	}
+	return ""
+}
+
+func (p *parent) serveHealthy(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if why := p.health(); why != "" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(oneLine(why)))
+		return
+	}
+	_, _ = w.Write([]byte("OK"))
+}

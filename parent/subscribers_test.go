@@ -1,0 +1,140 @@
+package parent_test
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/shardeum/distributor/parent"
+)
+
+// A newer connection for the same key closes the older with 1000, in whichever child
+// it is; the newer one keeps streaming.
+func TestDuplicateKeyClosesOlderWith1000(t *testing.T) {
+	e := newEnv(t, 1, false) // one client per child: old and new live in different children
+	r := startParent(t, e, runOpts{})
+	c := newCollector(t)
+	other := r.dial(newCollector(t))
+	old := r.dial(c)
+	r.waitStatus("2 clients", func(st parent.Status) bool { return st.Clients == 2 })
+	newer := r.dial(c)
+	if code := old.closed(t, 10*time.Second); code != websocket.StatusNormalClosure {
+		t.Fatalf("older connection closed with %d, want 1000", code)
+	}
+	st := r.waitStatus("2 clients after replacement", func(st parent.Status) bool { return st.Clients == 2 && len(st.Children) == 2 })
+	keys := 0
+	for _, ch := range st.Children {
+		for _, cl := range ch.Clients {
+			if cl.Key == c.kp.PublicHex {
+				keys++
+			}
+		}
+	}
+	if keys != 1 {
+		t.Errorf("key listed %d times in /status, want 1", keys)
+	}
+	e.appendLine("receipt", `{"receiptId":"r1"}`)
+	if f := newer.frame(t, 10*time.Second); !strings.Contains(string(f), `"receipt"`) {
+		t.Errorf("newer client got %s", f)
+	}
+	if f := other.frame(t, 10*time.Second); !strings.Contains(string(f), `"receipt"`) {
+		t.Errorf("other client got %s", f)
+	}
+	if !other.isOpen() || !newer.isOpen() {
+		t.Error("a client other than the replaced one was closed")
+	}
+}
+
+func subscriber(key string, exp int64) map[string]any {
+	return map[string]any{"publicKey": key, "expirationTimestamp": exp, "subscriptionType": "FIREHOSE"}
+}
+
+// Timer path: with limitToSubscribersOnly, a subscriber whose expiry passes is closed
+// with 1001 by the periodic sweep; one with expirationTimestamp 0 stays.
+func TestExpiredSubscriberClosedByTimer(t *testing.T) {
+	e := newEnv(t, 5, false)
+	a, forever := newCollector(t), newCollector(t)
+	exp := time.Now().Add(time.Hour).UnixMilli()
+	e.set("limitToSubscribersOnly", true)
+	e.set("subscribers", []any{subscriber(a.kp.PublicHex, exp), subscriber(forever.kp.PublicHex, 0)})
+	r := startParent(t, e, runOpts{sweep: 50 * time.Millisecond})
+
+	wa := r.dial(a)
+	wf := r.dial(forever)
+	r.waitStatus("2 clients", func(st parent.Status) bool { return st.Clients == 2 })
+	// Not listed: refused.
+	if _, err := dialWS(r.addr, newCollector(t).handshake(t, e.hashKey, r.clock.Now()), ""); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("unlisted collector: err = %v, want HTTP 401", err)
+	}
+	r.clock.advance(2 * time.Hour) // a's subscription is now expired
+	if code := wa.closed(t, 10*time.Second); code != websocket.StatusGoingAway {
+		t.Fatalf("expired subscriber closed with %d, want 1001", code)
+	}
+	r.waitStatus("1 client", func(st parent.Status) bool { return st.Clients == 1 })
+	if !wf.isOpen() {
+		t.Fatal("subscriber with expirationTimestamp 0 was closed")
+	}
+	// And it can no longer connect.
+	if _, err := dialWS(r.addr, a.handshake(t, e.hashKey, r.clock.Now()), ""); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("expired collector reconnect: err = %v, want HTTP 401", err)
+	}
+}
+
+// SIGUSR1 path: the sweep timer is far away (30 s); SIGUSR1 reloads, closes the
+// expired subscriber and the one removed from the file with 1001; a config that
+// fails to load keeps the old one.
+func TestSIGUSR1ReloadClosesExpiredAndRemoved(t *testing.T) {
+	e := newEnv(t, 5, false)
+	expiring, removed, stays := newCollector(t), newCollector(t), newCollector(t)
+	exp := time.Now().Add(time.Hour).UnixMilli()
+	e.set("limitToSubscribersOnly", true)
+	e.set("subscribers", []any{subscriber(expiring.kp.PublicHex, exp), subscriber(removed.kp.PublicHex, 0), subscriber(stays.kp.PublicHex, 0)})
+	r := startParent(t, e, runOpts{})
+
+	we, wr, ws := r.dial(expiring), r.dial(removed), r.dial(stays)
+	r.waitStatus("3 clients", func(st parent.Status) bool { return st.Clients == 3 })
+
+	// A broken file: reload fails, old config kept, nobody closed, new handshakes still checked against it.
+	write(t, e.cfgPath, `{"DISTRIBUTOR_PORT": "not a number"`)
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, r, "reload failed")
+	if !we.isOpen() || !wr.isOpen() || !ws.isOpen() {
+		t.Fatal("a client was closed by a failed reload")
+	}
+
+	e.set("subscribers", []any{subscriber(expiring.kp.PublicHex, exp), subscriber(stays.kp.PublicHex, 0)}) // removes `removed`
+	r.clock.advance(2 * time.Hour)                                                                        // expires `expiring`
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	if code := wr.closed(t, 10*time.Second); code != websocket.StatusGoingAway {
+		t.Errorf("removed subscriber closed with %d, want 1001", code)
+	}
+	if code := we.closed(t, 10*time.Second); code != websocket.StatusGoingAway {
+		t.Errorf("expired subscriber closed with %d, want 1001", code)
+	}
+	r.waitStatus("1 client", func(st parent.Status) bool { return st.Clients == 1 })
+	if !ws.isOpen() {
+		t.Error("listed, unexpired subscriber was closed")
+	}
+	if _, err := dialWS(r.addr, removed.handshake(t, e.hashKey, r.clock.Now()), ""); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("removed collector reconnect: err = %v, want HTTP 401", err)
+	}
+}
+
+// waitLog waits until the parent's log contains s.
+func waitLog(t *testing.T, r *running, s string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(r.logs.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log never said %q", s)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,211 @@
+package parent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/protocol"
+)
+
+// isUpgrade reports whether r asks for a WebSocket (Upgrade: websocket, on any path,
+// as the reference: collectors dial ws://host:port/?data=... but some add a path).
+func isUpgrade(r *http.Request) bool {
+	return headerHas(r.Header, "Upgrade", "websocket")
+}
+
+func headerHas(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// handshakeData extracts the signed handshake from the `data` query parameter.
+// Like the reference it is percent-decoded twice: once as a query parameter
+// ('+' is a space), once more as decodeURIComponent does ('+' stays). If the
+// second decoding fails (a lone '%'), the once-decoded text is used, where the
+// reference would throw and leave the socket hanging.
+func handshakeData(r *http.Request) ([]byte, string) {
+	raw := r.URL.RawQuery
+	if len(raw) > maxDataBytes*3 {
+		return nil, fmt.Sprintf("query too large (%d bytes)", len(raw))
+	}
+	vals, _ := url.ParseQuery(raw)
+	once, ok := vals["data"]
+	if !ok || len(once) == 0 || once[0] == "" {
+		return nil, "missing data parameter"
+	}
+	s := once[0]
+	if twice, err := url.PathUnescape(s); err == nil {
+		s = twice
+	}
+	if len(s) > maxDataBytes {
+		return nil, fmt.Sprintf("data too large (%d bytes)", len(s))
+	}
+	return []byte(s), ""
+}
+
+// authenticate runs the one shared auth implementation on the handshake.
+func (p *parent) authenticate(r *http.Request) (protocol.Handshake, string) {
+	data, why := handshakeData(r)
+	if why != "" {
+		return protocol.Handshake{}, why
+	}
+	body, err := protocol.Parse(data)
+	if err != nil {
+		return protocol.Handshake{}, "data is not JSON: " + err.Error()
+	}
+	auth := p.cfg.Load().Auth()
+	auth.Now = p.opts.Now
+	if msg := auth.Validate(body, protocol.HandshakeSchema); msg != "" {
+		return protocol.Handshake{}, msg
+	}
+	hs, err := protocol.ParseHandshake(body)
+	if err != nil {
+		return protocol.Handshake{}, err.Error()
+	}
+	return hs, ""
+}
+
+// checkWebSocket refuses upgrades that could not complete a WebSocket handshake,
+// so a child never receives junk.
+func checkWebSocket(r *http.Request) string {
+	switch {
+	case r.Method != http.MethodGet:
+		return "method " + r.Method
+	case !headerHas(r.Header, "Connection", "upgrade"):
+		return "no Connection: upgrade"
+	case r.Header.Get("Sec-WebSocket-Key") == "":
+		return "no Sec-WebSocket-Key"
+	case r.Header.Get("Sec-WebSocket-Version") != "13":
+		return "Sec-WebSocket-Version not 13"
+	case r.ContentLength != 0 || len(r.TransferEncoding) > 0:
+		return "request has a body"
+	}
+	return ""
+}
+
+// serveUpgrade authenticates a WebSocket upgrade and hands the connection to a child.
+func (p *parent) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+	if !p.enter() {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "Service Unavailable: shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer p.wg.Done()
+	if why := checkWebSocket(r); why != "" {
+		p.log.Warn("websocket upgrade refused", "remote", r.RemoteAddr, "status", 400, "reason", why)
+		w.Header().Set("Connection", "close")
+		http.Error(w, "Bad Request: not a WebSocket handshake", http.StatusBadRequest)
+		return
+	}
+	hs, why := p.authenticate(r)
+	if why != "" {
+		p.log.Warn("websocket upgrade refused", "remote", r.RemoteAddr, "status", 401, "reason", why)
+		w.Header().Set("Connection", "close")
+		http.Error(w, "Unauthorized: Authentication failed", http.StatusUnauthorized)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		http.Error(w, "cannot take over this connection", http.StatusInternalServerError)
+		return
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		p.log.Warn("hijack failed", "remote", r.RemoteAddr, "err", err)
+		return
+	}
+	_ = conn.SetDeadline(time.Time{})
+	pre := requestBytes(r)
+	if n := rw.Reader.Buffered(); n > 0 {
+		b, _ := rw.Reader.Peek(n)
+		pre = append(pre, b...)
+	}
+	if err := p.handoff(conn, pre, r.RemoteAddr, hs); err != nil {
+		p.log.Warn("websocket handoff failed", "remote", r.RemoteAddr, "key", hs.Sender, "err", err)
+		writeRaw(conn, http.StatusServiceUnavailable, "Service Unavailable: no child could take the connection")
+	}
+	conn.Close() // the parent's copy; the child has its own descriptor
+}
+
+// requestBytes re-serialises the request head exactly as the child needs it to
+// complete the handshake: request line with the raw URI, Host, every header.
+func requestBytes(r *http.Request) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", r.Method, r.RequestURI, r.Host)
+	_ = r.Header.Write(&b)
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+func writeRaw(conn net.Conn, code int, body string) {
+	_ = conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	fmt.Fprintf(conn, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
+		code, http.StatusText(code), len(body), body)
+}
+
+// handoff places the client and passes conn to its child; one retry on another
+// (or a new) child if the first one fails.
+func (p *parent) handoff(conn net.Conn, pre []byte, remote string, hs protocol.Handshake) error {
+	var exclude *slot
+	var lastErr error
+	for attempt := 0; attempt < 2; attempt++ {
+		c, spawn, err := p.reserve(hs.Sender, remote, hs.Cursor, exclude)
+		if err != nil {
+			return err
+		}
+		s := c.slot
+		if spawn {
+			p.spawn(s)
+		} else {
+			<-s.ready
+		}
+		if s.err != nil {
+			p.release(c)
+			lastErr, exclude = fmt.Errorf("spawn child: %w", s.err), s
+			continue
+		}
+		if p.isClosed() {
+			p.release(c)
+			return errClosed
+		}
+		err = s.proc.Handoff(conn, pre, child.Handoff{ClientID: c.id, Key: hs.Sender, Remote: remote, Cursor: hs.Cursor})
+		if err == nil {
+			if old := p.replace(c); old != nil {
+				p.log.Info("newer connection for key; closing older", "key", c.key, "old_client", old.id, "old_pid", old.slot.pid, "new_client", c.id, "new_pid", s.pid)
+				p.closeClient(old, int(protocol.CloseReplaced), "replaced by a newer connection")
+			}
+			return nil
+		}
+		lastErr, exclude = fmt.Errorf("handoff to child %d: %w", s.pid, err), s
+		if _, serr := s.proc.Stats(); serr != nil || isExited(s.proc) {
+			p.markDead(s, err)
+		}
+		p.release(c)
+		if errors.Is(err, net.ErrClosed) {
+			break
+		}
+	}
+	return lastErr
+}
+
+func isExited(proc *child.Process) bool {
+	select {
+	case <-proc.Exited():
+		return true
+	default:
+		return false
+	}
+}

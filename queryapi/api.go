@@ -1,0 +1,177 @@
+package queryapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/shardeum/distributor/dbstore"
+	"github.com/shardeum/distributor/protocol"
+)
+
+// Options configure the API. Store, Signer and Auth are required.
+type Options struct {
+	Store *dbstore.Store
+	// Signer and Auth are called per request, so a configuration reload takes effect at once
+	// (the reference kept signing with its start-up keys: rest-api.md §9.10).
+	Signer func() protocol.Signer
+	Auth   func() protocol.Auth
+	// RateLimit is the number of requests a client IP may make per second (RATE_LIMIT); <= 0 disables.
+	RateLimit int
+	// PublicConfig is what GET /config shows under "config"; see SanitizeConfig for what is removed.
+	PublicConfig func() any
+	// Metrics is the body of GET /metrics; nil serves the database row counts.
+	Metrics func() any
+	Logger  *slog.Logger
+
+	// Now is the clock of the rate limiter; nil means time.Now.
+	Now func() time.Time
+	// RowCacheBytes bounds the cache of decoded rows; 0 means 64 MiB, < 0 disables it.
+	RowCacheBytes int
+}
+
+// API is the REST handler.
+type API struct {
+	o       Options
+	log     *slog.Logger
+	limit   *limiter
+	cache   *rowCache
+	routes  map[string]route
+	extra   *http.ServeMux
+	started time.Time
+	pid     float64
+}
+
+// route is one of ours: POST routes have a schema and a handler of the parsed body.
+type route struct {
+	method string // "POST" or "GET" (GET also answers HEAD)
+	schema protocol.Schema
+	post   func(a *API, ctx context.Context, body map[string]any) reply
+	get    func(a *API, w http.ResponseWriter, r *http.Request)
+}
+
+// reply is what a POST handler answers: a payload, signed or not, or a thrown error (500).
+type reply struct {
+	p      payload
+	signed bool
+	err    error
+}
+
+func signed(p ...field) reply   { return reply{p: p, signed: true} }
+func unsigned(p ...field) reply { return reply{p: p} }
+func failed(msg string) reply {
+	return signed(field{key: "error", val: msg}, field{key: "success", val: false})
+}
+func thrown(err error) reply { return reply{err: err} }
+
+// New builds the API.
+func New(o Options) *API {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	a := &API{o: o, log: o.Logger, limit: newLimiter(o.RateLimit, o.Now), extra: http.NewServeMux(),
+		started: time.Now(), pid: float64(os.Getpid())}
+	switch {
+	case o.RowCacheBytes == 0:
+		a.cache = newRowCache(64 << 20)
+	case o.RowCacheBytes > 0:
+		a.cache = newRowCache(o.RowCacheBytes)
+	}
+	a.routes = map[string]route{
+		"/cycleinfo":   {method: http.MethodPost, schema: cycleInfoSchema, post: (*API).cycleInfo},
+		"/receipt":     {method: http.MethodPost, schema: rowsSchema, post: receiptRoute.serve},
+		"/originalTx":  {method: http.MethodPost, schema: rowsSchema, post: originalTxRoute.serve},
+		"/account":     {method: http.MethodPost, schema: accountSchema, post: (*API).account},
+		"/transaction": {method: http.MethodPost, schema: transactionSchema, post: (*API).transaction},
+		"/totalData":   {method: http.MethodPost, schema: totalDataSchema, post: (*API).totalData},
+		"/config":      {method: http.MethodGet, get: (*API).config},
+		"/metrics":     {method: http.MethodGet, get: (*API).metrics},
+	}
+	return a
+}
+
+// Handle adds a route of the caller's (pattern as http.ServeMux takes it, e.g. "GET /is-alive"),
+// served behind the same CORS, rate limit and panic recovery as ours.
+func (a *API) Handle(pattern string, h http.Handler) { a.extra.Handle(pattern, h) }
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer a.recover(w, r)
+	if cors(w, r) {
+		return
+	}
+	rt, ok := a.routes[r.URL.Path]
+	if ok && (r.Method == rt.method || (rt.method == http.MethodGet && r.Method == http.MethodHead)) {
+		if !a.limit.allow(w, r) {
+			return
+		}
+		if rt.get != nil {
+			rt.get(a, w, r)
+			return
+		}
+		a.servePost(w, r, rt)
+		return
+	}
+	if h, pattern := a.extra.Handler(r); pattern != "" {
+		if !a.limit.allow(w, r) {
+			return
+		}
+		h.ServeHTTP(w, r)
+		return
+	}
+	notFound(w, r)
+}
+
+func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
+	v, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var rep reply
+	if msg := a.o.Auth().Validate(v, rt.schema); msg != "" {
+		rep = failed(msg)
+	} else {
+		rep = rt.post(a, r.Context(), v.(map[string]any))
+	}
+	a.write(w, r, rep)
+}
+
+func (a *API) write(w http.ResponseWriter, r *http.Request, rep reply) {
+	if rep.err != nil {
+		a.log.Error("queryapi: handler failed", "method", r.Method, "path", r.URL.Path, "err", rep.err)
+		fastifyError(w, http.StatusInternalServerError, "", rep.err.Error())
+		return
+	}
+	buf := getBuf()
+	defer putBuf(buf)
+	var err error
+	if rep.signed {
+		*buf, err = appendSigned((*buf)[:0], a.o.Signer(), rep.p)
+	} else {
+		*buf, err = appendUnsigned((*buf)[:0], rep.p)
+	}
+	if err != nil {
+		a.log.Error("queryapi: cannot encode reply", "path", r.URL.Path, "err", err)
+		fastifyError(w, http.StatusInternalServerError, "", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, *buf)
+}
+
+// recover turns a handler panic into Fastify's 500, logged once with its stack.
+func (a *API) recover(w http.ResponseWriter, r *http.Request) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	a.log.Error("queryapi: handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p),
+		"stack", string(debug.Stack()))
+	fastifyError(w, http.StatusInternalServerError, "", fmt.Sprint(p))
+}

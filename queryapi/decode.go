@@ -1,0 +1,273 @@
+package queryapi
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/maphash"
+	"math"
+	"sync"
+
+	"github.com/shardeum/distributor/dbstore"
+	"github.com/shardeum/distributor/protocol"
+)
+
+// rowShape says how a result row becomes a JSON value (rest-api.md §5).
+type rowShape struct {
+	json        map[string]int // decoded columns and their decode order
+	order       []string       // decode order of json
+	globalMod   bool           // receipts: globalModification -> (value === 1)
+	cycleRecord bool           // cycles: the element is the decoded cycleRecord alone (null if empty)
+	cacheable   bool
+	id          byte // cache namespace
+}
+
+func shapeOf(t dbstore.Table) *rowShape { return &shapes[t] }
+
+var shapes = func() [5]rowShape {
+	var s [5]rowShape
+	for _, t := range dbstore.Tables {
+		// §5's table lists receipts' decoded columns as tx, afterStates, beforeStates, signedReceipt,
+		// appReceiptData: the order the reference decodes them, which matters for a partial decode.
+		order := t.JSONColumns()
+		if t == dbstore.Receipts {
+			order = []string{"tx", "afterStates", "beforeStates", "signedReceipt", "appReceiptData"}
+		}
+		m := map[string]int{}
+		for i, c := range order {
+			m[c] = i
+		}
+		s[t] = rowShape{json: m, order: order, globalMod: t == dbstore.Receipts, cycleRecord: t == dbstore.Cycles,
+			cacheable: true, id: byte(t)}
+	}
+	return s
+}()
+
+// plainShape converts cells without decoding JSON (tallies).
+var plainShape = &rowShape{json: map[string]int{}}
+
+// cell converts a raw SQLite value the way the node driver hands it to JS: numbers as float64,
+// BLOBs as Buffers.
+func cell(v any) any {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case []byte:
+		return protocol.Bytes{Data: x}
+	}
+	return v
+}
+
+// decodeJSONCell is safeJsonParse applied only when the cell is truthy.
+func decodeJSONCell(v any) (any, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		if x == "" {
+			return x, nil
+		}
+		return protocol.Parse([]byte(x))
+	case int64:
+		// NUMERIC affinity turns a numeric JSON text into a number; JSON.parse(n) gives n back.
+		return float64(x), nil
+	case float64:
+		return x, nil
+	case []byte:
+		return protocol.Parse(x) // a Buffer is truthy even when empty; JSON.parse("") throws
+	}
+	return v, nil
+}
+
+var errDecode = errors.New("decode")
+
+// decodeRow builds the row's value. On a decode failure it returns the partly decoded value (the
+// columns decoded before the failing one) and the error.
+func (sh *rowShape) decodeRow(cols []string, vals []any) (any, error) {
+	if sh.cycleRecord {
+		for i, c := range cols {
+			if c == "cycleRecord" {
+				if !truthy(cell(vals[i])) {
+					return nil, nil
+				}
+				v, err := decodeJSONCell(vals[i])
+				if err != nil {
+					return cell(vals[i]), err
+				}
+				return v, nil
+			}
+		}
+		return nil, nil
+	}
+	obj := make(map[string]any, len(cols))
+	for i, c := range cols {
+		obj[c] = cell(vals[i])
+	}
+	for _, c := range sh.order {
+		i := indexOf(cols, c)
+		if i < 0 {
+			continue
+		}
+		v, err := decodeJSONCell(vals[i])
+		if err != nil {
+			return obj, err
+		}
+		obj[c] = v
+	}
+	if sh.globalMod {
+		if i := indexOf(cols, "globalModification"); i >= 0 {
+			f, ok := cell(vals[i]).(float64)
+			obj["globalModification"] = ok && f == 1
+		}
+	}
+	return obj, nil
+}
+
+func indexOf(cols []string, c string) int {
+	for i, x := range cols {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// rowCache maps a row's raw cells to its canonical JSON. Archived rows rarely change, and when one
+// does its raw cells differ, so a hit is always current. Bounded: cleared when over maxBytes.
+type rowCache struct {
+	mu       sync.RWMutex
+	seed     maphash.Seed
+	m        map[uint64]cacheEntry
+	bytes    int
+	maxBytes int
+}
+
+type cacheEntry struct{ raw, canon []byte }
+
+func newRowCache(maxBytes int) *rowCache {
+	return &rowCache{seed: maphash.MakeSeed(), m: map[uint64]cacheEntry{}, maxBytes: maxBytes}
+}
+
+// rawKey serialises the cells unambiguously.
+func rawKey(dst []byte, ns byte, cols []string, vals []any) []byte {
+	dst = append(dst, ns)
+	for i, v := range vals {
+		dst = append(dst, cols[i]...)
+		dst = append(dst, 0)
+		switch x := v.(type) {
+		case nil:
+			dst = append(dst, 'N')
+		case int64:
+			dst = append(dst, 'I')
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(x))
+		case float64:
+			dst = append(dst, 'F')
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
+		case string:
+			dst = append(dst, 'S')
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(x)))
+			dst = append(dst, x...)
+		case []byte:
+			dst = append(dst, 'B')
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(x)))
+			dst = append(dst, x...)
+		default:
+			return nil // unknown cell type: do not cache
+		}
+	}
+	return dst
+}
+
+func (c *rowCache) get(h uint64, raw []byte) []byte {
+	c.mu.RLock()
+	e, ok := c.m[h]
+	c.mu.RUnlock()
+	if ok && bytes.Equal(e.raw, raw) {
+		return e.canon
+	}
+	return nil
+}
+
+func (c *rowCache) put(h uint64, raw, canon []byte) {
+	n := len(raw) + len(canon)
+	if n > c.maxBytes/8 {
+		return
+	}
+	c.mu.Lock()
+	if c.bytes+n > c.maxBytes {
+		c.m = map[uint64]cacheEntry{}
+		c.bytes = 0
+	}
+	if old, ok := c.m[h]; ok {
+		c.bytes -= len(old.raw) + len(old.canon)
+	}
+	c.m[h] = cacheEntry{raw: raw, canon: canon}
+	c.bytes += n
+	c.mu.Unlock()
+}
+
+// encodeRows returns the canonical JSON array of the rows' values. On a decode failure it returns
+// the array as the reference's helpers leave it (rows before the failure decoded, the failing row
+// partly, the rest raw) together with the error, so the caller picks the §5 fallback.
+func (a *API) encodeRows(sh *rowShape, rows dbstore.Rows) ([]byte, error) {
+	out := []byte{'['}
+	kbuf := getBuf()
+	defer putBuf(kbuf)
+	for r, vals := range rows.Values {
+		if r > 0 {
+			out = append(out, ',')
+		}
+		var h uint64
+		var key []byte
+		if sh.cacheable && a.cache != nil {
+			key = rawKey((*kbuf)[:0], sh.id, rows.Columns, vals)
+			*kbuf = key
+			if key != nil {
+				h = maphash.Bytes(a.cache.seed, key)
+				if canon := a.cache.get(h, key); canon != nil {
+					out = append(out, canon...)
+					continue
+				}
+			}
+		}
+		v, err := sh.decodeRow(rows.Columns, vals)
+		if err != nil {
+			// Partial result: this row as far as decoded, the remaining rows undecoded.
+			var merr error
+			if out, merr = protocol.AppendMarshal(out, v); merr != nil {
+				return nil, merr
+			}
+			for _, rest := range rows.Values[r+1:] {
+				out = append(out, ',')
+				if out, merr = protocol.AppendMarshal(out, rawValue(sh, rows.Columns, rest)); merr != nil {
+					return nil, merr
+				}
+			}
+			return append(out, ']'), err
+		}
+		start := len(out)
+		out, err = protocol.AppendMarshal(out, v)
+		if err != nil {
+			return nil, err
+		}
+		if key != nil {
+			a.cache.put(h, bytes.Clone(key), bytes.Clone(out[start:]))
+		}
+	}
+	return append(out, ']'), nil
+}
+
+// rawValue is a row left undecoded.
+func rawValue(sh *rowShape, cols []string, vals []any) any {
+	if sh.cycleRecord {
+		if i := indexOf(cols, "cycleRecord"); i >= 0 {
+			return cell(vals[i])
+		}
+		return nil
+	}
+	obj := make(map[string]any, len(cols))
+	for i, c := range cols {
+		obj[c] = cell(vals[i])
+	}
+	return obj
+}

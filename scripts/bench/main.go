@@ -1,0 +1,215 @@
+// Command bench measures the distributor end to end: it builds the binary, starts `distributor
+// start` on a temporary config (its own data-log directory, the bundled testdata/archiver-db, a free
+// port), drives load with `distributor replay --generate` as a subprocess, runs the subscribers
+// in-process (the fake collector's code, verifying every Nth signature so the client is not the
+// bottleneck), samples RSS and CPU of the parent and every child from /proc, and prints one
+// markdown row per scenario for BENCHMARKS.md, with the command line and the machine.
+//
+//	go run ./scripts/bench                      # all scenarios once
+//	go run ./scripts/bench -scenario A,C -runs 3
+//	go run ./scripts/bench -quick               # short smoke run of the harness
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/shardeum/distributor/protocol"
+	"github.com/shardeum/distributor/scripts/internal/collector"
+	"github.com/shardeum/distributor/scripts/internal/harness"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+type options struct {
+	scenarios   []string
+	runs        int
+	quick       bool
+	verifyEvery int
+	bin         string
+	keep        bool
+	out         string
+	verbose     bool
+	// overrides, for the smoke test: entries and subscribers of every selected scenario
+	count, subscribers int
+}
+
+func parse(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sel := fs.String("scenario", "A,B,C,D,E,F", "comma-separated scenarios to run (A..F)")
+	fs.IntVar(&o.runs, "runs", 1, "repeat each scenario this many times and report medians")
+	fs.BoolVar(&o.quick, "quick", false, "short durations and fewer subscribers: a smoke test of the harness")
+	fs.IntVar(&o.verifyEvery, "verify-every", 100, "subscribers verify every Nth frame's signature (owner and order on every frame)")
+	fs.StringVar(&o.bin, "binary", "", "use this distributor binary instead of building one")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, data logs, distributor logs)")
+	fs.StringVar(&o.out, "out", "", "also append the report (markdown) to this file")
+	fs.BoolVar(&o.verbose, "v", false, "log the subscribers' warnings")
+	fs.IntVar(&o.count, "count", 0, "override: entries per scenario (A-D)")
+	fs.IntVar(&o.subscribers, "subscribers", 0, "override: subscribers per scenario (A-D), connects for E")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	known := scenarios(false)
+	for _, s := range strings.Split(*sel, ",") {
+		s = strings.ToUpper(strings.TrimSpace(s))
+		if _, ok := known[s]; !ok && s != "F" {
+			return o, fmt.Errorf("-scenario: unknown %q (want A, B, C, D, E or F)", s)
+		}
+		o.scenarios = append(o.scenarios, s)
+	}
+	if o.runs < 1 || o.verifyEvery < 1 {
+		return o, fmt.Errorf("-runs and -verify-every must be at least 1")
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parse(args, stderr)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 2
+	}
+	report, err := bench(ctx, o, stderr)
+	if report != "" {
+		fmt.Fprint(stdout, report)
+		if o.out != "" {
+			f, ferr := os.OpenFile(o.out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			if ferr == nil {
+				fmt.Fprint(f, report)
+				f.Close()
+			} else {
+				fmt.Fprintf(stderr, "bench: %v\n", ferr)
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// bench runs the selected scenarios and returns the markdown report.
+func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
+	raiseFileLimit(stderr)
+	root, err := harness.RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	base, err := os.MkdirTemp("", "distributor-bench-")
+	if err != nil {
+		return "", err
+	}
+	if o.keep {
+		fmt.Fprintf(stderr, "bench: keeping %s\n", base)
+	} else {
+		defer os.RemoveAll(base)
+	}
+	bin := o.bin
+	if bin == "" {
+		fmt.Fprintln(stderr, "bench: building the distributor")
+		if bin, err = harness.Build(root, base); err != nil {
+			return "", err
+		}
+	}
+	hk, err := protocol.ParseHashKey(collector.DefaultHashKey)
+	if err != nil {
+		return "", err
+	}
+	level := slog.LevelError
+	if o.verbose {
+		level = slog.LevelWarn
+	}
+	rn := &runner{bin: bin, root: root, base: base, verifyEvery: o.verifyEvery, hashKey: hk,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+
+	defs := scenarios(o.quick)
+	var order []string
+	want := map[string]bool{}
+	for _, s := range o.scenarios {
+		want[s] = true
+	}
+	for _, s := range []string{"A", "B", "C", "D", "E"} {
+		if want[s] || (want["F"] && (s == "A" || s == "B")) {
+			order = append(order, s)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nCommand: `go run ./scripts/bench %s`  \n", strings.Join(os.Args[1:], " "))
+	fmt.Fprintf(&b, "Machine: %s  \nDate: %s; subscribers verify every %d. signature; latency is append (writtenAt) -> receive.\n\n%s\n",
+		machine(), time.Now().UTC().Format(time.RFC3339), o.verifyEvery, tableHeader)
+	done := map[string]result{}
+	var firstErr error
+	for _, name := range order {
+		sc := defs[name]
+		if o.count > 0 && name != "E" {
+			sc.Count = o.count
+		}
+		if o.subscribers > 0 {
+			sc.Subscribers = o.subscribers
+		}
+		var runs []result
+		for i := 0; i < o.runs; i++ {
+			fmt.Fprintf(stderr, "bench: %s (%s), run %d of %d\n", name, sc.Title, i+1, o.runs)
+			var r result
+			var err error
+			if name == "E" {
+				r, err = rn.runFirstFrame(ctx, sc)
+			} else {
+				r, err = rn.runStream(ctx, sc)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "bench: %s run %d: %v\n", name, i+1, err)
+				if firstErr == nil {
+					firstErr = fmt.Errorf("%s: %w", name, err)
+				}
+				continue
+			}
+			fmt.Fprintf(stderr, "bench:   %s\n", row(sc, r, 1))
+			for j, p := range r.Problems {
+				if j == 8 {
+					fmt.Fprintf(stderr, "bench:   … %d more problems\n", len(r.Problems)-j)
+					break
+				}
+				fmt.Fprintf(stderr, "bench:   problem: %s\n", p)
+			}
+			fmt.Fprintf(stderr, "bench:   harness (subscribers) CPU %.2f s\n", r.HarnessCPU.Seconds())
+			runs = append(runs, r)
+			if ctx.Err() != nil {
+				return b.String(), ctx.Err()
+			}
+		}
+		if len(runs) == 0 {
+			fmt.Fprintf(&b, "| %s: %s | failed to run | | | | | | | | | | | %s | FAILED |\n", name, sc.Title, sc.Goal.Text)
+			continue
+		}
+		m := median(runs)
+		done[name] = m
+		fmt.Fprintln(&b, row(sc, m, len(runs)))
+	}
+	if want["F"] {
+		fmt.Fprintln(&b, rowF(done))
+	}
+	return b.String(), firstErr
+}

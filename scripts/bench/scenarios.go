@@ -1,0 +1,316 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shardeum/distributor/protocol"
+	"github.com/shardeum/distributor/scripts/internal/collector"
+	"github.com/shardeum/distributor/scripts/internal/harness"
+)
+
+// scenario is one load shape: Subscribers clients receive Count receipts appended at Rate per
+// second (0 = as fast as the generator can), rotating files every MaxEntries.
+type scenario struct {
+	Name        string
+	Title       string
+	Subscribers int
+	Rate        int
+	Duration    time.Duration // Count = Rate*Duration when Count is 0
+	Count       int
+	MaxEntries  int
+	Env         harness.Options
+	Goal        goal
+}
+
+// goal is what a scenario must meet; zero fields are not checked.
+type goal struct {
+	P50, P99    time.Duration
+	Drain       time.Duration
+	PeakRSS     int64
+	FirstFrameP time.Duration // E: p50 connect -> first frame
+	Text        string
+}
+
+func (s scenario) count() int {
+	if s.Count > 0 {
+		return s.Count
+	}
+	return int(float64(s.Rate) * s.Duration.Seconds())
+}
+
+// scenarios are the defined runs; quick shortens them for a smoke test of the harness.
+func scenarios(quick bool) map[string]scenario {
+	d := func(full, short time.Duration) time.Duration {
+		if quick {
+			return short
+		}
+		return full
+	}
+	n := func(full, short int) int {
+		if quick {
+			return short
+		}
+		return full
+	}
+	return map[string]scenario{
+		"A": {Name: "A", Title: "1,000 receipts/s x 10 subscribers", Subscribers: 10, Rate: 1000,
+			Duration: d(30*time.Second, 5*time.Second), MaxEntries: 10000,
+			Goal: goal{P50: 5 * time.Millisecond, P99: 25 * time.Millisecond, Text: "p50 <= 5 ms, p99 <= 25 ms, nothing lost"}},
+		"B": {Name: "B", Title: "5,000 receipts/s x 10 subscribers", Subscribers: 10, Rate: 5000,
+			Duration: d(30*time.Second, 5*time.Second), MaxEntries: 10000,
+			Goal: goal{P99: 100 * time.Millisecond, Text: "nothing lost, p99 <= 100 ms"}},
+		"C": {Name: "C", Title: "20,000-receipt burst, rotation every 1,000, 10 subscribers", Subscribers: 10,
+			Count: n(20000, 5000), MaxEntries: 1000,
+			Goal: goal{Drain: 3 * time.Second, Text: "all to each, in order, drained <= 3 s"}},
+		"D": {Name: "D", Title: "1,000 subscribers (50 per child), 200 receipts/s", Subscribers: n(1000, 200), Rate: 200,
+			Duration: d(60*time.Second, 5*time.Second), MaxEntries: 10000, Env: harness.Options{MaxClientsPerChild: 50},
+			Goal: goal{P99: 100 * time.Millisecond, PeakRSS: 600 << 20, Text: "all receive all, RSS <= 600 MB, p99 <= 100 ms"}},
+		"E": {Name: "E", Title: "connect -> first frame, new child each time (100 receipts/s flowing)", Subscribers: n(20, 5),
+			Rate: 100, MaxEntries: 10000,
+			Goal: goal{FirstFrameP: 100 * time.Millisecond, Text: "p50 <= 100 ms"}},
+	}
+}
+
+// result is one run of one scenario.
+type result struct {
+	Scenario   string
+	Delivered  int64 // valid receipt frames over all clients
+	Expected   int64
+	Gaps       int64
+	Missing    int64
+	Duplicates int64
+	OutOfOrder int64
+	Invalid    int64
+	Abnormal   int
+	P50, P99   time.Duration
+	Max        time.Duration
+	Throughput float64       // frames/s delivered over all clients, first append -> last receive
+	Drain      time.Duration // first append -> last receive
+	PeakRSS    int64
+	CPU        time.Duration
+	PeakKids   int
+	HarnessCPU time.Duration // the in-process subscribers' CPU (user+sys of this process)
+	// E only: connect -> first frame, and dial -> upgrade done.
+	FirstFrame []time.Duration
+	Connect    []time.Duration
+	Problems   []string
+}
+
+func (r result) cpuPer10k() time.Duration {
+	if r.Delivered == 0 {
+		return 0
+	}
+	return time.Duration(float64(r.CPU) / float64(r.Delivered) * 10000)
+}
+
+// runner holds what every scenario run shares.
+type runner struct {
+	bin, root, base string
+	verifyEvery     int
+	log             *slog.Logger
+	keys            []protocol.KeyPair // generated once, reused across runs
+	hashKey         protocol.HashKey
+}
+
+func (rn *runner) signers(n int) ([]protocol.Signer, error) {
+	for len(rn.keys) < n {
+		kp, err := protocol.GenerateKeyPair()
+		if err != nil {
+			return nil, err
+		}
+		rn.keys = append(rn.keys, kp)
+	}
+	s := make([]protocol.Signer, n)
+	for i := range s {
+		s[i] = protocol.Signer{HashKey: rn.hashKey, Keys: rn.keys[i]}
+	}
+	return s, nil
+}
+
+// runStream runs A, B, C or D: subscribe every client, then append Count receipts, and wait
+// until every client has them all (or a deadline well past the expected end).
+func (rn *runner) runStream(ctx context.Context, sc scenario) (result, error) {
+	res := result{Scenario: sc.Name}
+	count := sc.count()
+	d, err := harness.Start(ctx, rn.bin, rn.root, rn.base, sc.Env)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if err := d.Stop(); err != nil {
+			res.Problems = append(res.Problems, "distributor stop: "+err.Error())
+		}
+	}()
+	signers, err := rn.signers(sc.Subscribers)
+	if err != nil {
+		return res, err
+	}
+	hc := collector.HTTPClient()
+	clients := make([]*collector.Client, sc.Subscribers)
+	results := make([]collector.Result, sc.Subscribers)
+	var connected sync.WaitGroup
+	connected.Add(sc.Subscribers)
+	for i := range clients {
+		clients[i] = collector.New(collector.Options{
+			Addr: d.Addr, Signer: signers[i], ExpectOwner: collector.DistributorPublicKey,
+			VerifyEvery: rn.verifyEvery, ExpectStream: "receipt", ExpectFrames: int64(count),
+			HTTPClient: hc, Logger: rn.log, OnConnect: connected.Done,
+		})
+	}
+	// Deadline: the load's own length plus generous drain time.
+	limit := sc.Duration + 30*time.Second + time.Duration(count/1000)*time.Second
+	cctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	var wg sync.WaitGroup
+	var dialFailed atomic.Int32
+	var firstDialErr atomic.Value
+	for i, c := range clients {
+		wg.Go(func() {
+			r := c.Run(cctx)
+			results[i] = r
+			if r.Connected.IsZero() { // never connected: OnConnect was not called
+				dialFailed.Add(1)
+				firstDialErr.CompareAndSwap(nil, fmt.Sprintf("%s: %v", r.End, r.Err))
+				connected.Done()
+			}
+		})
+	}
+	connected.Wait()
+	if n := dialFailed.Load(); n > 0 {
+		cancel()
+		wg.Wait()
+		return res, fmt.Errorf("%d of %d subscribers could not connect; first: %v", n, sc.Subscribers, firstDialErr.Load())
+	}
+	if err := d.WaitReady(cctx, sc.Subscribers, 60*time.Second); err != nil {
+		cancel()
+		wg.Wait()
+		return res, err
+	}
+	smp := harness.StartSampler(d.Pid(), 100*time.Millisecond)
+	cpu0 := selfCPU()
+	rp, err := harness.StartReplay(rn.bin, harness.ReplayArgs(d.DataLog, count, sc.Rate, sc.MaxEntries, 10))
+	if err != nil {
+		cancel()
+		wg.Wait()
+		smp.Stop()
+		return res, err
+	}
+	wg.Wait()
+	res.PeakRSS, res.CPU, res.PeakKids = smp.Stop()
+	res.HarnessCPU = selfCPU() - cpu0
+	rp.Stop()
+	if rp.Err() != nil {
+		res.Problems = append(res.Problems, fmt.Sprintf("replay: %v: %s", rp.Err(), lastLines(rp.Output(), 5)))
+	}
+	sum := collector.Summarize(clients, results, time.Since(rp.Started))
+	res.fill(sum, int64(count)*int64(sc.Subscribers))
+	return res, nil
+}
+
+func (res *result) fill(sum collector.Summary, expected int64) {
+	rc := sum.Streams["receipt"]
+	res.Delivered, res.Expected = rc.Frames, expected
+	res.Gaps, res.Missing, res.Duplicates, res.OutOfOrder = rc.Gaps, rc.Missing, rc.Duplicates, rc.OutOfOrder
+	res.Invalid, res.Abnormal = sum.Invalid, sum.Abnormal
+	ms := func(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
+	res.P50, res.P99, res.Max = ms(rc.Latency.P50ms), ms(rc.Latency.P99ms), ms(rc.Latency.MaxMs)
+	if !sum.FirstAppend.IsZero() && sum.LastReceive.After(sum.FirstAppend) {
+		res.Drain = sum.LastReceive.Sub(sum.FirstAppend)
+		res.Throughput = float64(res.Delivered) / res.Drain.Seconds()
+	}
+	if rc.ClientsWithoutSeq > 0 {
+		res.Problems = append(res.Problems, fmt.Sprintf("%d clients got frames without seq: delivered counts are not checked by sequence", rc.ClientsWithoutSeq))
+	}
+	for _, c := range sum.Closes {
+		if c.End != collector.EndExpected {
+			res.Problems = append(res.Problems, fmt.Sprintf("%d client(s) ended %s (code %d %q)", c.Count, c.End, c.Code, c.Reason))
+		}
+	}
+	res.Problems = append(res.Problems, sum.Problems...)
+}
+
+// runFirstFrame is E: with receipts flowing at sc.Rate and no child running, connect one client
+// and time dial -> first frame; disconnect, wait for the child to exit, repeat.
+func (rn *runner) runFirstFrame(ctx context.Context, sc scenario) (result, error) {
+	res := result{Scenario: sc.Name}
+	d, err := harness.Start(ctx, rn.bin, rn.root, rn.base, sc.Env)
+	if err != nil {
+		return res, err
+	}
+	defer d.Stop()
+	rp, err := harness.StartReplay(rn.bin, harness.ReplayArgs(d.DataLog, sc.Rate*3600, sc.Rate, sc.MaxEntries, 10))
+	if err != nil {
+		return res, err
+	}
+	defer rp.Stop()
+	signers, err := rn.signers(1)
+	if err != nil {
+		return res, err
+	}
+	smp := harness.StartSampler(d.Pid(), 100*time.Millisecond)
+	hc := collector.HTTPClient()
+	for i := 0; i < sc.Subscribers; i++ {
+		if err := waitNoChildren(ctx, d, 10*time.Second); err != nil {
+			res.Problems = append(res.Problems, err.Error())
+			break
+		}
+		c := collector.New(collector.Options{Addr: d.Addr, Signer: signers[0], ExpectOwner: collector.DistributorPublicKey,
+			ExpectStream: "receipt", ExpectFrames: 1, HTTPClient: hc, Logger: rn.log})
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		r := c.Run(cctx)
+		cancel()
+		if r.FirstFrame.IsZero() {
+			res.Problems = append(res.Problems, fmt.Sprintf("attempt %d: no frame: %s %v", i+1, r.End, r.Err))
+			continue
+		}
+		res.FirstFrame = append(res.FirstFrame, r.FirstFrame.Sub(r.DialStart))
+		res.Connect = append(res.Connect, r.Connected.Sub(r.DialStart))
+		res.Delivered++
+	}
+	res.Expected = int64(sc.Subscribers)
+	res.PeakRSS, res.CPU, res.PeakKids = smp.Stop()
+	res.P50, res.P99, res.Max = quantiles(res.FirstFrame)
+	return res, nil
+}
+
+// waitNoChildren waits until the parent has no child process (the last one exits when its last
+// client leaves).
+func waitNoChildren(ctx context.Context, d *harness.Distributor, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for len(d.Children()) > 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("child %v still running %v after its last client left", d.Children(), limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+func quantiles(ds []time.Duration) (p50, p99, max time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0, 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	at := func(q float64) time.Duration {
+		i := int(q*float64(len(s))+0.5) - 1
+		if i < 0 {
+			i = 0
+		}
+		if i >= len(s) {
+			i = len(s) - 1
+		}
+		return s[i]
+	}
+	return at(0.5), at(0.99), s[len(s)-1]
+}

@@ -1,0 +1,329 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/shardeum/distributor/logreader"
+	"github.com/shardeum/distributor/protocol"
+)
+
+// Options configure one subscriber.
+type Options struct {
+	Addr   string          // host:port or ws://host:port of the distributor
+	Signer protocol.Signer // the collector's key pair; its HashKey also verifies frames
+	// ExpectOwner is the distributor public key frames must be signed by; "" accepts any owner
+	// whose signature verifies.
+	ExpectOwner string
+	Cursor      map[string]string // resume position per stream; nil = live
+	// VerifyEvery verifies the signature of every Nth frame of each stream (the first included);
+	// 0 or 1 verifies all. The owner and the structure are checked on every frame.
+	VerifyEvery int
+	// ExpectStream/ExpectFrames end the subscription normally once ExpectFrames valid frames of
+	// ExpectStream arrived (0 = never).
+	ExpectStream string
+	ExpectFrames int64
+	HTTPClient   *http.Client // nil = http.DefaultClient
+	ReadLimit    int64        // largest frame accepted; 0 = 64 MiB
+	Logger       *slog.Logger
+	// OnConnect, when set, is called once the upgrade succeeded, before the first read.
+	OnConnect func()
+}
+
+// End says why a subscription ended.
+type End string
+
+const (
+	EndExpected  End = "expected"  // received ExpectFrames
+	EndCancelled End = "cancelled" // the caller's context ended it (duration, signal)
+	EndClosed    End = "closed"    // the server closed the connection
+	EndDialError End = "dial"      // the upgrade failed
+	EndError     End = "error"     // the connection failed without a close frame
+)
+
+// Result is the outcome of one subscription.
+type Result struct {
+	End         End
+	CloseCode   int // the server's close code; -1 if none was received
+	CloseReason string
+	Err         error
+	DialStart   time.Time
+	Connected   time.Time // upgrade completed; zero if it did not
+	FirstFrame  time.Time // first valid frame received; zero if none
+}
+
+// Abnormal reports a subscription that ended in a way a test run should fail on: a failed dial,
+// a broken connection, or a server close with a code other than 1000/1001.
+func (r Result) Abnormal() bool {
+	switch r.End {
+	case EndExpected, EndCancelled:
+		return false
+	case EndClosed:
+		return r.CloseCode != int(websocket.StatusNormalClosure) && r.CloseCode != int(websocket.StatusGoingAway)
+	}
+	return true
+}
+
+// StreamCounters are the live counts of one stream, safe to read while the client runs.
+type StreamCounters struct {
+	Frames     atomic.Int64 // valid frames
+	Bytes      atomic.Int64 // bytes of valid frames
+	Invalid    atomic.Int64
+	Verified   atomic.Int64 // signatures checked
+	Gaps       atomic.Int64 // jumps forward in seq
+	Duplicates atomic.Int64
+	OutOfOrder atomic.Int64
+}
+
+// streamState is the reader goroutine's own per-stream state.
+type streamState struct {
+	seq          seqTracker
+	lastCursor   string
+	latency      Histogram
+	minWrittenAt int64 // µs; 0 = none yet
+	lastReceive  time.Time
+	noSeq        int64 // valid frames without a seq (order checked by cursor continuity)
+	lastPos      logreader.Position
+}
+
+// Client is one subscriber. Create with New, call Run once; read Counters at any time and the
+// rest after Run returns.
+type Client struct {
+	o        Options
+	counters map[string]*StreamCounters
+	unknown  StreamCounters // invalid frames whose stream could not be told
+	state    map[string]*streamState
+	mu       sync.Mutex
+	errs     []string // first few problems, for the summary
+}
+
+const maxErrs = 5
+
+// New returns a client for o.
+func New(o Options) *Client {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ReadLimit == 0 {
+		o.ReadLimit = 64 << 20
+	}
+	if o.VerifyEvery < 1 {
+		o.VerifyEvery = 1
+	}
+	c := &Client{o: o, counters: map[string]*StreamCounters{}, state: map[string]*streamState{}}
+	for _, s := range Streams {
+		c.counters[s] = &StreamCounters{}
+		c.state[s] = &streamState{}
+	}
+	return c
+}
+
+// Key is the client's public key.
+func (c *Client) Key() string { return c.o.Signer.Keys.PublicHex }
+
+// UnknownInvalid counts invalid messages whose stream could not be told (binary, not JSON, …).
+func (c *Client) UnknownInvalid() int64 { return c.unknown.Invalid.Load() }
+
+// Counters returns the live counters of stream ("cycle", "receipt", "originalTx"); nil for others.
+func (c *Client) Counters(stream string) *StreamCounters { return c.counters[stream] }
+
+// Run subscribes and reads frames until the server closes, the connection fails, ctx ends, or
+// ExpectFrames arrived. Only one Run per Client.
+func (c *Client) Run(ctx context.Context) Result {
+	r := Result{CloseCode: -1, DialStart: time.Now()}
+	hs, err := Handshake(c.o.Signer, r.DialStart, c.o.Cursor)
+	if err != nil {
+		r.End, r.Err = EndDialError, err
+		return r
+	}
+	conn, err := Dial(ctx, c.o.Addr, hs, c.o.HTTPClient)
+	if err != nil {
+		r.End, r.Err = EndDialError, err
+		if ctx.Err() != nil {
+			r.End = EndCancelled
+		}
+		return r
+	}
+	r.Connected = time.Now()
+	conn.SetReadLimit(c.o.ReadLimit)
+	defer conn.CloseNow()
+	if c.o.OnConnect != nil {
+		c.o.OnConnect()
+	}
+
+	// Ending by ctx (duration, signal) closes with a close frame, as a collector shutting down
+	// does, rather than cutting the TCP connection.
+	stop := context.AfterFunc(ctx, func() { conn.Close(websocket.StatusNormalClosure, "fake collector stopping") })
+	defer stop()
+	var buf bytes.Buffer
+	expect := c.counters[c.o.ExpectStream]
+	for {
+		typ, rd, err := conn.Reader(context.Background())
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(rd)
+		}
+		if err != nil {
+			c.ended(ctx, &r, err)
+			return r
+		}
+		now := time.Now()
+		if typ != websocket.MessageText {
+			c.invalid(&c.unknown, "binary message")
+			continue
+		}
+		if c.frame(buf.Bytes(), now) && r.FirstFrame.IsZero() {
+			r.FirstFrame = now
+		}
+		if expect != nil && c.o.ExpectFrames > 0 && expect.Frames.Load() >= c.o.ExpectFrames {
+			r.End = EndExpected
+			conn.Close(websocket.StatusNormalClosure, "received what was expected")
+			return r
+		}
+	}
+}
+
+func (c *Client) ended(ctx context.Context, r *Result, err error) {
+	r.Err = err
+	var ce websocket.CloseError
+	switch {
+	case ctx.Err() != nil: // we closed it
+		r.End, r.Err = EndCancelled, nil
+	case errors.As(err, &ce):
+		r.End, r.CloseCode, r.CloseReason = EndClosed, int(ce.Code), ce.Reason
+	case errors.Is(err, io.EOF):
+		r.End = EndError
+		r.Err = fmt.Errorf("connection closed without a close frame: %w", err)
+	default:
+		r.End = EndError
+	}
+}
+
+// frame checks and counts one text message; it reports whether the frame was valid.
+func (c *Client) frame(data []byte, now time.Time) bool {
+	f, err := ParseFrame(data)
+	if err != nil {
+		c.invalid(c.streamOr(f.Stream), fmt.Sprintf("malformed frame: %v", err))
+		return false
+	}
+	sc, st := c.counters[f.Stream], c.state[f.Stream]
+	if c.o.ExpectOwner != "" && f.Owner != c.o.ExpectOwner {
+		c.invalid(sc, fmt.Sprintf("%s frame signed by %s, want %s", f.Stream, f.Owner, c.o.ExpectOwner))
+		return false
+	}
+	if (sc.Frames.Load()+sc.Invalid.Load())%int64(c.o.VerifyEvery) == 0 {
+		sc.Verified.Add(1)
+		if err := protocol.VerifyJSON(c.o.Signer.HashKey, data); err != nil {
+			c.invalid(sc, fmt.Sprintf("%s frame (cursor %q): bad signature: %v", f.Stream, f.Cursor, err))
+			return false
+		}
+	}
+	sc.Frames.Add(1)
+	sc.Bytes.Add(int64(len(data)))
+	if f.HasWrittenAt {
+		st.latency.Record(now.UnixMicro() - f.WrittenAtUS)
+		if st.minWrittenAt == 0 || f.WrittenAtUS < st.minWrittenAt {
+			st.minWrittenAt = f.WrittenAtUS
+		}
+	}
+	st.lastReceive = now
+	if f.HasSeq {
+		switch v, skipped := st.seq.add(f.Seq); v {
+		case seqGap:
+			sc.Gaps.Add(1)
+			c.note(fmt.Sprintf("%s gap: seq %d after %d (%d missing), cursor %q after %q",
+				f.Stream, f.Seq, f.Seq-skipped-1, skipped, f.Cursor, st.lastCursor))
+		case seqDuplicate:
+			sc.Duplicates.Add(1)
+			c.note(fmt.Sprintf("%s duplicate: seq %d, cursor %q", f.Stream, f.Seq, f.Cursor))
+		case seqLate:
+			sc.OutOfOrder.Add(1)
+			c.note(fmt.Sprintf("%s out of order: seq %d after newest %d", f.Stream, f.Seq, st.seq.max))
+		}
+	} else {
+		st.noSeq++
+		c.cursorOrder(f, sc, st)
+	}
+	if f.Cursor != "" {
+		st.lastCursor = f.Cursor
+	}
+	return true
+}
+
+// cursorOrder checks frames without a seq by their cursors (logreader positions): within one file
+// (same number and fingerprint) lines must follow one another; a new file must start at line 1.
+// A malformed line the distributor skipped also shows as a one-line jump, so this is a weaker
+// check than seq, used for real data.
+func (c *Client) cursorOrder(f Frame, sc *StreamCounters, st *streamState) {
+	pos, err := logreader.ParsePosition(f.Cursor)
+	if err != nil || pos.IsZero() {
+		if f.Cursor != "" && f.Cursor == st.lastCursor {
+			sc.Duplicates.Add(1)
+			c.note(fmt.Sprintf("%s duplicate: cursor %q repeated", f.Stream, f.Cursor))
+		}
+		return
+	}
+	last := st.lastPos
+	st.lastPos = pos
+	if last.IsZero() {
+		return
+	}
+	sameFile := pos.File == last.File && pos.FP == last.FP
+	switch {
+	case sameFile && pos.Line == last.Line:
+		sc.Duplicates.Add(1)
+		c.note(fmt.Sprintf("%s duplicate: cursor %s repeated", f.Stream, f.Cursor))
+	case sameFile && pos.Line < last.Line:
+		sc.OutOfOrder.Add(1)
+		c.note(fmt.Sprintf("%s out of order: cursor %s after %s", f.Stream, f.Cursor, last))
+	case sameFile && pos.Line > last.Line+1:
+		sc.Gaps.Add(1)
+		c.note(fmt.Sprintf("%s gap: cursor %s after %s (lines %d..%d not received)", f.Stream, f.Cursor, last, last.Line+1, pos.Line-1))
+	case !sameFile && pos.Line != 1:
+		sc.Gaps.Add(1)
+		c.note(fmt.Sprintf("%s gap: cursor %s is not the first line of a new file (after %s)", f.Stream, f.Cursor, last))
+	}
+}
+
+func (c *Client) streamOr(stream string) *StreamCounters {
+	if sc := c.counters[stream]; sc != nil {
+		return sc
+	}
+	return &c.unknown
+}
+
+func (c *Client) invalid(sc *StreamCounters, msg string) {
+	sc.Invalid.Add(1)
+	c.note(msg)
+}
+
+func (c *Client) note(msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.errs) < maxErrs {
+		c.errs = append(c.errs, msg)
+		c.o.Logger.Warn("fake collector: "+msg, "client", c.Key())
+	}
+}
+
+// LastCursors returns the cursor of the last valid frame of each stream that had one; read it
+// after Run returns.
+func (c *Client) LastCursors() map[string]string {
+	m := map[string]string{}
+	for s, st := range c.state {
+		if st.lastCursor != "" {
+			m[s] = st.lastCursor
+		}
+	}
+	return m
+}

@@ -1,0 +1,13 @@
+package collector
+
+// The well-known test keys of /work/shared/protocol/vectors.json (the reference distributor's
+// defaults), so the tools work against a default-configured distributor with no flags.
+const (
+	DefaultHashKey       = "69fa4195670576c0160d660c3be36556ff8d504725be8a59b5a96509e0c994bc"
+	DistributorPublicKey = "758b1c119412298802cd28dbfa394cdfeecc4074492d60844cc192d632d84de3"
+	DistributorSecretKey = "3be00019f23847529bd63e41124864983175063bb524bd54ea3c155f2fa12969758b1c119412298802cd28dbfa394cdfeecc4074492d60844cc192d632d84de3"
+	CollectorPublicKey   = "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737"
+	CollectorSecretKey   = "1111111111111111111111111111111111111111111111111111111111111111d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737"
+	StrangerPublicKey    = "a09aa5f47a6759802ff955f8dc2d2a14a5c99d23be97f864127ff9383455a4f0"
+	StrangerSecretKey    = "2222222222222222222222222222222222222222222222222222222222222222a09aa5f47a6759802ff955f8dc2d2a14a5c99d23be97f864127ff9383455a4f0"
+)

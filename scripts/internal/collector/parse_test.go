@@ -1,0 +1,94 @@
+package collector
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFrame(t *testing.T) {
+	f, err := ParseFrame([]byte(`{"cursor":"a\"b","receipt":{"x":{"seq":99},"seq":7,"writtenAt":1700000000000001,"s":"}{\\","t":"\\\"]"},"sign":{"owner":"ab","sig":"cd"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Frame{Stream: "receipt", Cursor: `a"b`, Owner: "ab", Seq: 7, HasSeq: true, WrittenAtUS: 1700000000000001, HasWrittenAt: true}
+	if f != want {
+		t.Errorf("got %+v\nwant %+v", f, want)
+	}
+	for _, bad := range []string{
+		``, `[]`, `{"receipt":{}}`, `{"receipt":{},"cycle":{},"sign":{"owner":"a"}}`,
+		`{"sign":{"owner":"a"}}`, `{"receipt":{"a":"unterminated},"sign":{}}`, `{"receipt":{}} x`,
+		`{"receipt":{},"sign":{"owner":1}}`, `{"receipt" {}}`,
+	} {
+		if _, err := ParseFrame([]byte(bad)); err == nil {
+			t.Errorf("ParseFrame(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+func TestHistogramQuantiles(t *testing.T) {
+	var h Histogram
+	for us := int64(1); us <= 100000; us++ {
+		h.Record(us)
+	}
+	check := func(name string, got time.Duration, want int64) {
+		t.Helper()
+		g := got.Microseconds()
+		if d := float64(g-want) / float64(want); d > 0.02 || d < -0.02 {
+			t.Errorf("%s = %d µs, want %d ±2%%", name, g, want)
+		}
+	}
+	check("p50", h.Quantile(0.5), 50000)
+	check("p99", h.Quantile(0.99), 99000)
+	check("p1", h.Quantile(0.01), 1000)
+	if h.Max() != 100*time.Millisecond || h.Count() != 100000 {
+		t.Errorf("max %v count %d", h.Max(), h.Count())
+	}
+	var small Histogram
+	small.Record(-5)
+	small.Record(3)
+	if small.Quantile(0.5) != 0 || small.Quantile(1) != 3*time.Microsecond {
+		t.Errorf("small quantiles %v %v", small.Quantile(0.5), small.Quantile(1))
+	}
+	var big Histogram
+	big.Record(1 << 62)
+	if big.Quantile(0.5) != big.Max() {
+		t.Errorf("big quantile %v max %v", big.Quantile(0.5), big.Max())
+	}
+}
+
+func TestSeqTracker(t *testing.T) {
+	var tr seqTracker
+	steps := []struct {
+		seq     int64
+		verdict seqVerdict
+		skipped int64
+	}{
+		{100, seqNext, 0}, {101, seqNext, 0}, {105, seqGap, 3}, {103, seqLate, 0}, {103, seqDuplicate, 0},
+		{99, seqLate, 0}, {106, seqNext, 0}, {300, seqGap, 193},
+	}
+	for _, s := range steps {
+		v, sk := tr.add(s.seq)
+		if v != s.verdict || sk != s.skipped {
+			t.Errorf("add(%d) = %v,%d; want %v,%d", s.seq, v, sk, s.verdict, s.skipped)
+		}
+	}
+	// 100..300 is 201 numbers; seen 100,101,103,105,106,300 = 6.
+	if m := tr.missing(); m != 195 {
+		t.Errorf("missing = %d, want 195", m)
+	}
+}
+
+// The client's per-frame cost when it does not verify: one scan of a ~1.3 KB frame.
+func BenchmarkParseFrame(b *testing.B) {
+	entry := `{"receiptId":"` + strings.Repeat("ab", 32) + `","seq":123456,"tx":{"data":"` + strings.Repeat("x", 900) +
+		`","txId":"` + strings.Repeat("cd", 32) + `"},"writtenAt":1700000000000001}`
+	frame := []byte(`{"cursor":"3.1200.1228800.5f1d3c0a9b2e4d71","receipt":` + entry + `,"sign":{"owner":"` +
+		strings.Repeat("ef", 32) + `","sig":"` + strings.Repeat("01", 96) + `"}}`)
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if _, err := ParseFrame(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,163 @@
+package harness
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of utime/stime in /proc/PID/stat; 100 on every Linux the
+// harness runs on (it is fixed by the kernel ABI for x86 and arm64).
+const clockTicks = 100
+
+// ProcSample is one reading of one process.
+type ProcSample struct {
+	RSS  int64         // bytes (VmRSS)
+	CPU  time.Duration // utime+stime since the process started
+	PPid int
+}
+
+// readProc reads /proc/PID/stat and /proc/PID/status.
+func ReadProc(pid int) (ProcSample, error) {
+	var s ProcSample
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return s, err
+	}
+	// The command name (field 2) is in parentheses and may contain spaces: split after the last ')'.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return s, fmt.Errorf("/proc/%d/stat: no ')'", pid)
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return s, fmt.Errorf("/proc/%d/stat: %d fields after the name", pid, len(f))
+	}
+	// f[0] is field 3 (state): ppid is field 4, utime 14, stime 15.
+	s.PPid, _ = strconv.Atoi(f[1])
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	s.CPU = time.Duration(ut+st) * time.Second / clockTicks
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return s, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			s.RSS = kb * 1024
+		}
+	}
+	return s, nil
+}
+
+// childrenOf lists the pids whose parent is pid, by scanning /proc.
+func ChildrenOf(pid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var kids []int
+	for _, e := range ents {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil || n == pid {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			kids = append(kids, n)
+		}
+	}
+	return kids
+}
+
+// sampler polls the distributor's parent and its children: peak total RSS and, per pid, the last
+// CPU seen (children exit when their last client leaves, so their CPU is kept from the last
+// sample before they went). CPU already spent when the sampler started is subtracted.
+type Sampler struct {
+	parent int
+	every  time.Duration
+
+	mu        sync.Mutex
+	baseline  map[int]time.Duration
+	lastCPU   map[int]time.Duration
+	peakRSS   int64
+	peakKids  int
+	samples   int
+	stop      chan struct{}
+	done      chan struct{}
+	startedAt time.Time
+}
+
+func StartSampler(parent int, every time.Duration) *Sampler {
+	s := &Sampler{parent: parent, every: every, baseline: map[int]time.Duration{}, lastCPU: map[int]time.Duration{},
+		stop: make(chan struct{}), done: make(chan struct{}), startedAt: time.Now()}
+	s.sample(true)
+	go s.loop()
+	return s
+}
+
+func (s *Sampler) loop() {
+	defer close(s.done)
+	t := time.NewTicker(s.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.sample(false)
+		}
+	}
+}
+
+func (s *Sampler) sample(first bool) {
+	pids := append([]int{s.parent}, ChildrenOf(s.parent)...)
+	var rss int64
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, pid := range pids {
+		p, err := ReadProc(pid)
+		if err != nil {
+			continue // exited between the scan and the read
+		}
+		rss += p.RSS
+		if first {
+			s.baseline[pid] = p.CPU
+		}
+		s.lastCPU[pid] = p.CPU
+	}
+	if rss > s.peakRSS {
+		s.peakRSS = rss
+	}
+	if k := len(pids) - 1; k > s.peakKids {
+		s.peakKids = k
+	}
+	s.samples++
+}
+
+// Stop takes a last sample and returns peak total RSS (bytes), CPU used since start (all
+// processes), and the most children seen at once.
+func (s *Sampler) Stop() (peakRSS int64, cpu time.Duration, peakKids int) {
+	close(s.stop)
+	<-s.done
+	s.sample(false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for pid, c := range s.lastCPU {
+		cpu += c - s.baseline[pid]
+	}
+	return s.peakRSS, cpu, s.peakKids
+}

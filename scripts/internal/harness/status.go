@@ -1,0 +1,94 @@
+package harness
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// Status is the part of the parent's GET /status the harness reads.
+type Status struct {
+	Pid      int `json:"pid"`
+	Clients  int `json:"clients"`
+	Children []struct {
+		Pid     int    `json:"pid"`
+		State   string `json:"state"`
+		Clients []struct {
+			Key        string `json:"key"`
+			FramesSent uint64 `json:"framesSent"`
+			QueueDepth int    `json:"queueDepth"`
+		} `json:"clients"`
+		Readers []struct {
+			Stream   string `json:"stream"`
+			Position string `json:"position"`
+			Error    string `json:"error"`
+		} `json:"readers"`
+	} `json:"children"`
+}
+
+// Status fetches GET /status.
+func (d *Distributor) Status(ctx context.Context) (Status, error) {
+	var st Status
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+d.Addr+"/status", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return st, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return st, fmt.Errorf("/status: HTTP %d: %.200s", resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("/status: %w", err)
+	}
+	return st, nil
+}
+
+// WaitReady polls /status until it reports n clients and every child is running with its
+// receipt reader open, so entries appended from now on reach every client.
+func (d *Distributor) WaitReady(ctx context.Context, n int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var last Status
+	var lastErr error
+	for time.Now().Before(deadline) {
+		st, err := d.Status(ctx)
+		last, lastErr = st, err
+		if err == nil && st.Clients == n && ready(st) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.exited:
+			return fmt.Errorf("distributor exited: %v", d.waitErr)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	b, _ := json.Marshal(last)
+	return fmt.Errorf("distributor not ready with %d clients after %v (last error %v, last /status %.1000s)", n, limit, lastErr, b)
+}
+
+func ready(st Status) bool {
+	for _, c := range st.Children {
+		if c.State != "running" {
+			return false
+		}
+		open := false
+		for _, r := range c.Readers {
+			if r.Stream == "receipt" && r.Error == "" {
+				open = true
+			}
+		}
+		if !open {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,89 @@
+// Command restserver serves only the REST query API (package queryapi) over an archive directory,
+// with the vector keys: the benchmark's server (scripts/bench-rest.sh). It prints "listening on
+// ADDR" once ready and serves until killed. -cpuprofile writes a pprof CPU profile on SIGINT/SIGTERM.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+
+	"github.com/shardeum/distributor/dbstore"
+	"github.com/shardeum/distributor/protocol"
+	"github.com/shardeum/distributor/queryapi"
+)
+
+const (
+	hashKeyHex = "69fa4195670576c0160d660c3be36556ff8d504725be8a59b5a96509e0c994bc"
+	publicHex  = "758b1c119412298802cd28dbfa394cdfeecc4074492d60844cc192d632d84de3"
+	secretHex  = "3be00019f23847529bd63e41124864983175063bb524bd54ea3c155f2fa12969758b1c119412298802cd28dbfa394cdfeecc4074492d60844cc192d632d84de3"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	dir := flag.String("db", "testdata/archiver-db", "ARCHIVER_DB_DIR")
+	rate := flag.Int("rate", 100, "RATE_LIMIT (loopback is exempt)")
+	cacheBytes := flag.Int("row-cache", 0, "row cache bytes (0 default, -1 off)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
+	flag.Parse()
+	if err := run(*addr, *dir, *rate, *cacheBytes, *cpuProfile); err != nil {
+		fmt.Fprintln(os.Stderr, "restserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run(addr, dir string, rate, cacheBytes int, cpuProfile string) error {
+	hk, err := protocol.ParseHashKey(hashKeyHex)
+	if err != nil {
+		return err
+	}
+	keys, err := protocol.ParseKeyPair(publicHex, secretHex)
+	if err != nil {
+		return err
+	}
+	store, err := dbstore.Open(dir, dbstore.DefaultFiles())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	signer := protocol.Signer{HashKey: hk, Keys: keys}
+	auth := protocol.Auth{HashKey: hk}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	api := queryapi.New(queryapi.Options{
+		Store: store, Signer: func() protocol.Signer { return signer }, Auth: func() protocol.Auth { return auth },
+		RateLimit: rate, Logger: log, RowCacheBytes: cacheBytes,
+		PublicConfig: func() any {
+			return queryapi.PublicConfig("127.0.0.1", 0, publicHex, false, 0)
+		},
+	})
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Println("listening on", ln.Addr())
+	srv := &http.Server{Handler: api}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); srv.Close() }()
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}

@@ -101,6 +101,8 @@ func TestErrors(t *testing.T) {
 			want: `config: %s: not a JSON object: the top level is an array`},
 		{name: "trailing garbage", file: "{}\n{}",
 			want: `config: %s: line 2, column 1: unexpected data after the JSON value`},
+		{name: "trailing garbage that is not JSON", file: "{}\n  xyz",
+			want: `config: %s: line 2, column 3: unexpected data after the JSON value`},
 		{name: "value with newline stays one line", env: env{"DISTRIBUTOR_PORT": "1\n2"},
 			want: `config: DISTRIBUTOR_PORT: "1\n2" from environment is not a number`},
 	} {

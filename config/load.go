@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // LoadOptions are the inputs of Load. The zero value reads ./distributor-config.json if it
@@ -161,8 +162,9 @@ func decodeValue(data []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err == nil {
-		return nil, &trailingError{offset: dec.InputOffset()}
+	end := dec.InputOffset()
+	if i := bytes.IndexFunc(data[end:], func(r rune) bool { return !strings.ContainsRune(" \t\r\n", r) }); i >= 0 {
+		return nil, &trailingError{offset: end + int64(i) + 1}
 	}
 	return v, nil
 }

@@ -77,7 +77,14 @@ func (r Rows) Len() int { return len(r.Values) }
 // ErrUnsupported is returned for a query the table does not have (e.g. a tally of accounts).
 var ErrUnsupported = errors.New("dbstore: query not supported on this table")
 
+// ErrNoStore is what every query of a nil *Store answers: a caller that could not open the
+// archive can still hand its nil Store around and get errors (the REST fallbacks) instead of panics.
+var ErrNoStore = errors.New("dbstore: no archive database is open")
+
 func (s *Store) stmt(t Table, q query) (*db, *sql.Stmt, error) {
+	if s == nil {
+		return nil, nil, ErrNoStore
+	}
 	if t < 0 || t >= numTables {
 		return nil, nil, fmt.Errorf("dbstore: unknown table %d", int(t))
 	}

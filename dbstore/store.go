@@ -22,6 +22,8 @@ type Options struct {
 	Logger      *slog.Logger  // nil: slog.Default()
 }
 
+const connLifetime = time.Minute
+
 // Store is the read-only view of the archiver's databases. It is safe for concurrent use.
 type Store struct {
 	log *slog.Logger
@@ -35,6 +37,8 @@ type db struct {
 	pool  *sql.DB
 	conn  *connector
 	stmts map[query]*sql.Stmt
+	// version holds a dedicated connection out of the pool (see DataVersion).
+	version versioner
 }
 
 // Open opens the five files read-only; see OpenWith.
@@ -94,11 +98,11 @@ func openDB(t Table, path string, o Options) (*db, error) {
 	}
 	d.conn = newConnector(path, o.BusyTimeout, o.Logger.With("db", t.ConfigKey(), "path", path))
 	d.pool = sql.OpenDB(d.conn)
-	d.pool.SetMaxOpenConns(o.MaxConns)
-	d.pool.SetMaxIdleConns(o.MaxConns)
+	d.pool.SetMaxOpenConns(o.MaxConns + 1) // +1: DataVersion's dedicated connection
+	d.pool.SetMaxIdleConns(o.MaxConns + 1)
 	// Recycling connections lets one opened in the immutable fallback (see connector) return to a
 	// normal read-only connection once the archiver runs again.
-	d.pool.SetConnMaxLifetime(time.Minute)
+	d.pool.SetConnMaxLifetime(connLifetime)
 	if err := d.checkSchema(); err != nil {
 		d.pool.Close()
 		return nil, err
@@ -146,15 +150,24 @@ func (d *db) checkSchema() error {
 }
 
 // Path is the absolute path of the table's file.
-func (s *Store) Path(t Table) string { return s.dbs[t].path }
+func (s *Store) Path(t Table) string {
+	if s == nil || t < 0 || t >= numTables || s.dbs[t] == nil {
+		return ""
+	}
+	return s.dbs[t].path
+}
 
 // Close closes every pool. Safe on a partly opened Store.
 func (s *Store) Close() error {
+	if s == nil {
+		return nil
+	}
 	var errs []error
 	for _, d := range s.dbs {
 		if d == nil {
 			continue
 		}
+		d.version.close()
 		for _, st := range d.stmts {
 			st.Close()
 		}
@@ -166,6 +179,9 @@ func (s *Store) Close() error {
 // Check tests that every file is still on disk and its table readable. The error names each
 // failing file and key, one per line.
 func (s *Store) Check(ctx context.Context) error {
+	if s == nil {
+		return ErrNoStore
+	}
 	var errs []error
 	for _, d := range s.dbs {
 		if _, err := os.Stat(d.path); err != nil {

@@ -285,9 +285,11 @@ func TestCheck(t *testing.T) {
 
 // walArchive is the archive with receipts.sqlite3 switched to WAL, as the archiver runs it, and a
 // writer connection that stays open (the archiver).
-func walWriter(t *testing.T, dir string) *sql.DB {
+func walWriter(t *testing.T, dir string) *sql.DB { return walWriterTB(t, dir, "receipts.sqlite3") }
+
+func walWriterTB(t testing.TB, dir, file string) *sql.DB {
 	t.Helper()
-	w, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "receipts.sqlite3")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	w, err := sql.Open("sqlite", "file:"+filepath.Join(dir, file)+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,5 +415,22 @@ func TestGeneratorDeterministic(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s differs from testdata/archiver-db (regenerate: go run ./dbstore/gen)", f)
 		}
+	}
+}
+
+func TestNilStore(t *testing.T) {
+	var s *dbstore.Store
+	ctx := context.Background()
+	if _, err := s.Newest(ctx, dbstore.Receipts, 1); err != dbstore.ErrNoStore {
+		t.Errorf("Newest: %v", err)
+	}
+	if _, err := s.Count(ctx, dbstore.Cycles); err != dbstore.ErrNoStore {
+		t.Errorf("Count: %v", err)
+	}
+	if _, err := s.DataVersion(ctx, dbstore.Cycles); err != dbstore.ErrNoStore {
+		t.Errorf("DataVersion: %v", err)
+	}
+	if s.Healthy() || s.Check(ctx) != dbstore.ErrNoStore || s.Close() != nil || s.Path(dbstore.Cycles) != "" {
+		t.Error("nil store methods")
 	}
 }

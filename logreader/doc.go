@@ -8,8 +8,9 @@
 //
 // One Reader follows one stream (cycle, receipt or originalTx). It holds the current file open
 // and reads it with pread from an explicit byte offset into a bounded buffer; only lines ending
-// in "\n" are emitted (a trailing "\r" is dropped), a half-written last line waits. A single
-// fsnotify watch on the directory wakes it on writes, creates, renames and pointer rewrites;
+// in "\n" are emitted (a trailing "\r" is dropped), a half-written last line waits. One
+// fsnotify watcher per process (shared by all readers, one watch per directory, events routed
+// by stream) wakes it on writes, creates, renames and pointer rewrites;
 // Options.Poll (FILE_STREAM_INTERVAL_MS) is only a fallback for lost events and a directory
 // that vanished. When a file ends with its "End: Number of entries: N" line (count checked),
 // the reader finds the next file by walking the directory the way the writer fills it (see
@@ -21,24 +22,26 @@
 //
 // # Why not github.com/nxadm/tail
 //
-// nxadm/tail (v1.4.11, the design card's choice) follows one file *name*; this stream is a
-// chain of names. It cannot give exact positions or exactly-once delivery here:
-//   - Line.SeekInfo.Offset comes from Tell(), which is documented as inexact ("one line from
-//     the chan may have been read already") and, with CompleteLines, ignores the partial line
-//     it holds in lineBuf, so a saved offset can land mid-line;
-//   - without CompleteLines a half-written last line is sent as a line, then it seeks to the
-//     end; with ReOpen, on rename or delete it closes the file and reopens the name without
-//     draining what was still unread, and reset lineNum: lines are lost or re-read at exactly
-//     the moment rotation happens (nxadm/tail PR #73, open: "fix file change(rename) line loss
-//     and duplication"; hpcloud/tail#127: "doesn't finish reading the renamed file before
-//     reopening");
-//   - truncation is inferred from sizes on Write events only; a file rewritten past its old
-//     size between events is missed;
-//   - it keeps a process-wide inotify watch table per file name (Cleanup, issue #18: a name
-//     tailed twice stops delivering), and a goroutine and channel per tail.
+// nxadm/tail (v1.4.11, on the design card) follows one file *name* (tail -F); this stream is a
+// chain of names whose numbers are reused. It cannot give exact positions or exactly-once
+// delivery across rotation:
+//   - with ReOpen, on a rename or delete event it closes the file and reopens the name without
+//     draining what was still unread, and resets lineNum: lines written just before the
+//     rotation are lost, and a re-created file can be read twice (nxadm/tail PR #73, open: "fix
+//     file change(rename) line loss and duplication"; hpcloud/tail#127: it "doesn't finish
+//     reading the renamed file before reopening"). Here the next file is old-/new K-logN.txt,
+//     not the same name, so tail would have to be stopped and restarted per file anyway;
+//   - Line.SeekInfo.Offset is Tell() at send time, which its documentation calls inexact, and it
+//     carries no file identity: an offset cannot say which generation of K-log3.txt it is in,
+//     and Location cannot start inside a file that has meanwhile become old-K-log3.txt;
+//   - without CompleteLines a half-written last line is sent as a line and the reader seeks to
+//     the end; truncation is inferred only from sizes seen on Write events;
+//   - it keeps a process-wide inotify watch table per file name (Cleanup; issue #18: a name
+//     tailed again after Cleanup stops delivering) plus a goroutine and channel per tail.
 //
-// The reader here is small (the tail part is a few hundred lines), owns its offsets, and wakes
-// on fsnotify like nxadm/tail does, so nothing is lost by not using it.
+// So the tail here is purpose-built and small: it holds the file open, reads with pread from
+// its own byte offset (the Position), identifies files by (device, inode) and first-line
+// fingerprint, and wakes on fsnotify exactly as nxadm/tail does.
 //
 // # Faults
 //
@@ -46,10 +49,12 @@
 // as a *Problem: an invalid JSON line (skipped); an over-long line (skipped, MaxLineBytes);
 // an End count that differs from the lines read; bytes after an End marker (ignored: the
 // writer never appends after it, and a writer restart can add a second marker); a file
-// truncated (re-read from 0) or replaced/deleted (continue at its replacement or the oldest
-// file); files deleted before they were read (gap: continue at the oldest); an unreadable
-// file (retried every poll and on chmod); the pointer empty or half-rewritten (the last good
-// one is used; reported if it lasts 1 s); the directory vanishing (waits for it, then reads
-// the new files from the start). A missing directory at Open is an error naming DATA_LOG_DIR
-// unless Options.WaitForDir.
+// truncated (re-read from 0; noticed when the file is shorter than the reader's offset, so a
+// file truncated and refilled past that offset between two looks is not); a file replaced or
+// deleted (continue at its replacement or the oldest file); files deleted before they were
+// read (gap: continue at the oldest); an unreadable file (retried every poll and on chmod);
+// the pointer empty or half-rewritten (the last good one is used; reported if it lasts 1 s);
+// the directory vanishing or replaced (waits for it, then reads the new files from the
+// start). A missing directory at Open is an error naming DATA_LOG_DIR unless
+// Options.WaitForDir.
 package logreader

@@ -1,7 +1,6 @@
 package logreader
 
 import (
-	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -285,5 +284,4 @@ func TestOtherStreamsDoNotDisturb(t *testing.T) {
 	if len(ps.kinds()) != 0 {
 		t.Fatalf("problems: %v", ps.kinds())
 	}
-	_ = bytes.MinRead
 }

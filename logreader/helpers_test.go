@@ -2,10 +2,10 @@ package logreader
 
 import (
 	"context"
-	"log/slog"
-	"strings"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"

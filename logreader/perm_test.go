@@ -1,6 +1,7 @@
 package logreader
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +40,10 @@ func TestPermissionDenied(t *testing.T) {
 		cmd.Env = append(os.Environ(), "LOGREADER_PERM_CHILD=1", "TMPDIR="+tmp, "GOCOVERDIR=")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Skipf("cannot run the test as user nobody here: %v", err)
+		}
 		if err != nil {
 			t.Fatalf("test as nobody failed: %v\n%s", err, out)
 		}

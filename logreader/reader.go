@@ -25,9 +25,11 @@ type Options struct {
 	// Poll is the fallback poll interval (config FILE_STREAM_INTERVAL_MS; default 100 ms).
 	// fsnotify wakes the reader on every change; the poll only covers lost events and a
 	// directory that is missing or replaced.
-	Poll      time.Duration
-	Logger    *slog.Logger // nil: slog.Default()
-	OnProblem func(error)  // called with a *Problem for every fault stepped over; may be nil
+	Poll   time.Duration
+	Logger *slog.Logger // nil: slog.Default()
+	// OnProblem is called with a *Problem for every fault stepped over, on the goroutine
+	// calling Next (or Open); it must not call Next or Close. May be nil.
+	OnProblem func(error)
 	// MaxFiles is the writer's maxLogFiles: file numbers wrap from MaxFiles to 1. Zero (the
 	// default) learns it from the directory: the highest file number ever seen there.
 	MaxFiles int
@@ -65,7 +67,7 @@ type Reader struct {
 	posMu sync.Mutex
 	pos   Position // last emitted (or the start position)
 
-	w        *fsnotify.Watcher
+	sub      *watchSub // shared fsnotify watcher; nil: polling only
 	watching bool
 	timer    *time.Timer
 
@@ -95,7 +97,7 @@ type Reader struct {
 
 	lastPointer int
 	dirFI       os.FileInfo // identity of the directory whose files are being read
-	maxSeen     int // highest file number seen: where numbers wrap, unless Options.MaxFiles
+	maxSeen     int         // highest file number seen: where numbers wrap, unless Options.MaxFiles
 	pointerBad  time.Time
 	dirMissing  bool
 	reported    map[string]bool // once-only problems for the current file / state
@@ -121,6 +123,10 @@ func Open(o Options) (*Reader, error) {
 	}
 	if o.MaxLineBytes <= 0 {
 		o.MaxLineBytes = defaultMaxLine
+	}
+	// One spelling per directory: the shared watcher routes events by path.
+	if abs, err := filepath.Abs(o.Dir); err == nil {
+		o.Dir = abs
 	}
 	o.Dir = filepath.Clean(o.Dir)
 	r := &Reader{o: o, log: o.Logger, done: make(chan struct{}), reported: map[string]bool{}}
@@ -149,9 +155,9 @@ func Open(o Options) (*Reader, error) {
 		}
 	}
 
-	r.w, err = fsnotify.NewWatcher()
+	r.sub, err = subscribe(o.Dir, o.Stream)
 	if err != nil {
-		r.w = nil
+		r.sub = nil
 		r.problem(&Problem{Kind: ProblemWatch, File: o.Dir, Detail: "fsnotify unavailable, polling every " + o.Poll.String() + ": " + err.Error()})
 	} else {
 		r.addWatch()
@@ -170,11 +176,8 @@ func Open(o Options) (*Reader, error) {
 }
 
 func (r *Reader) addWatch() {
-	if r.w == nil || r.watching {
-		return
-	}
-	if err := r.w.Add(r.o.Dir); err == nil {
-		r.watching = true
+	if r.sub != nil && !r.watching {
+		r.watching = r.sub.ensure()
 	}
 }
 
@@ -197,9 +200,9 @@ func (r *Reader) Close() error {
 	r.once.Do(func() { close(r.done) })
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.w != nil {
-		r.w.Close()
-		r.w = nil
+	if r.sub != nil {
+		r.sub.unsubscribe()
+		r.sub = nil
 	}
 	if r.f != nil {
 		r.f.Close()
@@ -269,10 +272,9 @@ func (r *Reader) Next(ctx context.Context) (Entry, error) {
 func (r *Reader) wait(ctx context.Context) error {
 	r.timer.Reset(r.o.Poll)
 	defer r.timer.Stop()
-	var events <-chan fsnotify.Event
-	var errs <-chan error
-	if r.w != nil {
-		events, errs = r.w.Events, r.w.Errors
+	var wake <-chan struct{}
+	if r.sub != nil {
+		wake = r.sub.wake
 	}
 	for {
 		select {
@@ -283,21 +285,14 @@ func (r *Reader) wait(ctx context.Context) error {
 		case <-r.timer.C:
 			r.onTick()
 			return nil
-		case err := <-errs:
-			// Overflow (or any watcher error): events were lost, so look at everything.
-			r.log.Debug("fsnotify error", "err", err)
-			r.tick = true
-			return nil
-		case ev := <-events:
-			relevant := r.note(ev)
-		drain: // coalesce a burst of events into one wake-up
-			for i := 0; i < 256; i++ {
-				select {
-				case ev := <-events:
-					relevant = r.note(ev) || relevant
-				default:
-					break drain
-				}
+		case <-wake:
+			evs, lost := r.sub.take()
+			relevant := lost
+			if lost {
+				r.tick = true
+			}
+			for _, ev := range evs {
+				relevant = r.note(ev) || relevant
 			}
 			if relevant {
 				return nil
@@ -338,9 +333,8 @@ func (r *Reader) onTick() {
 		return
 	}
 	r.dirMissing = false
-	if r.w != nil && (!r.watching || len(r.w.WatchList()) == 0) {
-		r.watching = false
-		r.addWatch()
+	if r.sub != nil {
+		r.watching = r.sub.ensure()
 	}
 }
 
@@ -741,6 +735,11 @@ func (r *Reader) follow(cur *fileRef) bool {
 			r.problem(&Problem{Kind: ProblemGap, File: cur.path,
 				Detail: fmt.Sprintf("files after this one were deleted before they were read (writer lapped the reader); continuing at %s", target.path)})
 		}
+	case r.f == nil:
+		// Never opened, and gone before it could be: the oldest file on disk comes next.
+		r.problem(&Problem{Kind: ProblemGap, File: cur.path,
+			Detail: fmt.Sprintf("file deleted before it could be read; continuing at %s", target.path)})
+		return r.open(target, 0, 0, 0, false)
 	default:
 		for _, ref := range c {
 			if ref.num == cur.num {

@@ -35,3 +35,33 @@ func FuzzValidJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestSpecial8Exact(t *testing.T) {
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			w := []byte("aaaaaaaa")
+			w[pos] = byte(c)
+			var x uint64
+			for i := 7; i >= 0; i-- {
+				x = x<<8 | uint64(w[i])
+			}
+			want := c < 0x20 || c == '"' || c == '\\'
+			if got := special8(x); got != want {
+				t.Fatalf("byte %#x at %d: special8 = %v", c, pos, got)
+			}
+			// Neighbours that are high bytes must not create false positives or hide one.
+			for i := range w {
+				if i != pos {
+					w[i] = 0xff
+				}
+			}
+			x = 0
+			for i := 7; i >= 0; i-- {
+				x = x<<8 | uint64(w[i])
+			}
+			if got := special8(x); got != want {
+				t.Fatalf("byte %#x at %d among 0xff: special8 = %v", c, pos, got)
+			}
+		}
+	}
+}

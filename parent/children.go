@@ -141,6 +141,7 @@ func (p *parent) watch(s *slot) {
 	}
 	s.clients = map[string]*client{}
 	delete(p.readerProblems, s.pid)
+	delete(p.metrics.seen, s)
 	p.mu.Unlock()
 	if was == retiring {
 		p.log.Info("child exited", "pid", s.pid)

@@ -189,7 +189,7 @@ type runOpts struct {
 // every child it ever saw is gone and no goroutine of the run is left.
 func startParent(t *testing.T, e *env, ro runOpts) *running {
 	t.Helper()
-	baseline := runtime.NumGoroutine()
+	baseline := len(goroutines())
 	cfg, err := e.load()
 	if err != nil {
 		t.Fatal(err)
@@ -492,16 +492,38 @@ func waitGone(t testing.TB, pids []int, within time.Duration) {
 	}
 }
 
-// waitGoroutines waits until the goroutine count is back to baseline.
+// goroutines lists the stacks of this process's goroutines, less the runtime's and
+// the test framework's own (signal.Notify's loop lives for the process, by design).
+func goroutines() []string {
+	buf := make([]byte, 4<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		switch {
+		case strings.Contains(g, "os/signal.signal_recv"),
+			strings.Contains(g, "testing.(*M).Run"),
+			strings.Contains(g, "testing.(*T).Run"),
+			strings.Contains(g, "testing.tRunner"),
+			strings.Contains(g, "runtime.goexit") && strings.Contains(g, "created by runtime"):
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// waitGoroutines waits until no goroutine beyond the baseline count is left.
 func waitGoroutines(t testing.TB, baseline int) {
 	t.Helper()
 	http.DefaultClient.CloseIdleConnections()
 	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > baseline {
+	for {
+		gs := goroutines()
+		if len(gs) <= baseline {
+			return
+		}
 		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			t.Errorf("%d goroutines left (baseline %d):\n%s", runtime.NumGoroutine(), baseline, buf[:n])
+			t.Errorf("%d goroutines left (baseline %d):\n%s", len(gs), baseline, strings.Join(gs, "\n\n"))
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -524,4 +546,35 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// feedUntil appends lines to stream until every client has received a frame of it.
+// (A child subscribes a client to its readers just after the 101 answer, so a line
+// appended in that instant is not for the new client: retry instead of assuming.)
+// It returns how many lines it appended.
+func (e *env) feedUntil(t testing.TB, stream string, clients ...*wsClient) int {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	got := make([]bool, len(clients))
+	for n := 1; ; n++ {
+		e.appendLine(stream, fmt.Sprintf(`{"feed":%d,"writtenAt":%d}`, n, time.Now().UnixMicro()))
+		tick := time.After(200 * time.Millisecond)
+		for i, w := range clients {
+			for !got[i] {
+				select {
+				case f := <-w.msgs:
+					got[i] = strings.Contains(string(f), `"`+stream+`"`)
+				case <-w.done:
+					t.Fatalf("client %d closed while waiting for a %s frame: %v", i, stream, w.err)
+				case <-tick:
+					goto next
+				}
+			}
+		}
+		return n
+	next:
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s frame for every client within 15 s", stream)
+		}
+	}
 }

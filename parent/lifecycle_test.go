@@ -1,6 +1,7 @@
 package parent_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -49,12 +50,7 @@ func TestChildKilledNineCleanedAndReplaced(t *testing.T) {
 			t.Fatal("killed child listed again")
 		}
 	}
-	e.appendLine("originalTx", `{"txId":"t1"}`)
-	for _, w := range []*wsClient{c, d, f} {
-		if fr := w.frame(t, 10*time.Second); !strings.Contains(string(fr), "originalTx") {
-			t.Errorf("frame %s", fr)
-		}
-	}
+	e.feedUntil(t, "originalTx", c, d, f)
 	if !strings.Contains(r.logs.String(), "child exited unexpectedly") {
 		t.Error("the unexpected exit was not logged")
 	}
@@ -72,8 +68,7 @@ func TestHealthEndpoints(t *testing.T) {
 			t.Errorf("/is-healthy = %d %q, want 503 naming the archive DB", code, body)
 		}
 		w := r.dial(newCollector(t)) // firehose still up
-		e.appendLine("cycle", `{"counter":7}`)
-		w.frame(t, 10*time.Second)
+		e.feedUntil(t, "cycle", w)
 		if !strings.Contains(r.logs.String(), "archive DB unavailable") {
 			t.Error("DB failure not logged")
 		}
@@ -85,13 +80,22 @@ func TestHealthEndpoints(t *testing.T) {
 		e := newEnv(t, 5, true)
 		r := startParent(t, e, runOpts{})
 		expectGet(t, r.addr, "/is-healthy", 200, "OK")
+		before := metrics(t, r.addr)
 		w := r.dial(newCollector(t))
 		r.waitStatus("1 child", childCount(1))
 		expectGet(t, r.addr, "/is-healthy", 200, "OK") // readers healthy too
+		n := e.feedUntil(t, "cycle", w)
+		after := metrics(t, r.addr)
+		if after["cycle"].Count != before["cycle"].Count+float64(n) || after["cycle"].Last <= before["cycle"].Last {
+			t.Errorf("/metrics cycle: before %+v, %d lines appended, after %+v", before["cycle"], n, after["cycle"])
+		}
+		if after["receipt"] != before["receipt"] || before["receipt"].Count == 0 {
+			t.Errorf("/metrics receipt: before %+v after %+v (want the DB count, unchanged)", before["receipt"], after["receipt"])
+		}
 		w.close()
-		code, body := get(t, r.addr, "/metrics")
-		if code != 200 || !strings.Contains(body, `"cycle"`) || !strings.Contains(body, "lastUpdationTimestamp") {
-			t.Errorf("/metrics = %d %s", code, body)
+		r.waitStatus("0 children", childCount(0))
+		if again := metrics(t, r.addr); again["cycle"].Count != after["cycle"].Count {
+			t.Errorf("/metrics cycle after the child left: %+v, want %+v", again["cycle"], after["cycle"])
 		}
 	})
 }
@@ -122,8 +126,7 @@ func TestStatusEndpoint(t *testing.T) {
 	r := startParent(t, e, runOpts{})
 	c := newCollector(t)
 	w := r.dial(c)
-	e.appendLine("receipt", `{"receiptId":"x"}`)
-	w.frame(t, 10*time.Second)
+	e.feedUntil(t, "receipt", w)
 	st := r.waitStatus("frames counted", func(st parent.Status) bool {
 		return len(st.Children) == 1 && len(st.Children[0].Clients) == 1 && st.Children[0].Clients[0].FramesSent >= 1
 	})
@@ -142,4 +145,42 @@ func TestStatusEndpoint(t *testing.T) {
 	if !streams["cycle"] || !streams["receipt"] || !streams["originalTx"] {
 		t.Errorf("readers = %+v", ch.Readers)
 	}
+}
+
+type metric struct {
+	Count float64 `json:"count"`
+	Last  float64 `json:"lastUpdationTimestamp"`
+}
+
+func metrics(t testing.TB, addr string) map[string]metric {
+	t.Helper()
+	code, body := get(t, addr, "/metrics")
+	var m map[string]metric
+	if code != 200 || json.Unmarshal([]byte(body), &m) != nil {
+		t.Fatalf("/metrics = %d %s", code, body)
+	}
+	return m
+}
+
+// A client that arrives in the instant its child dies still gets in: the handoff to
+// the dead child fails (or the parent has already dropped it) and a new child takes it.
+func TestHandoffRightAfterChildKilled(t *testing.T) {
+	e := newEnv(t, 5, false)
+	r := startParent(t, e, runOpts{})
+	for i := 0; i < 5; i++ {
+		old := r.dial(newCollector(t))
+		st := r.waitStatus("1 child", func(st parent.Status) bool { return len(st.Children) == 1 && st.Clients == 1 })
+		victim := st.Children[0].Pid
+		if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		w := r.dial(newCollector(t)) // no waiting for the parent to notice
+		st = r.waitStatus("the new client alone in a new child", func(st parent.Status) bool {
+			return len(st.Children) == 1 && st.Clients == 1 && st.Children[0].Pid != victim
+		})
+		old.closed(t, 5*time.Second)
+		w.close()
+		r.waitStatus("0 children", childCount(0))
+	}
+	t.Logf("handoffs that hit the dead child and were retried: %d of 5", strings.Count(r.logs.String(), "child failed a handoff"))
 }

@@ -9,19 +9,20 @@ import (
 
 // metricsState backs GET /metrics (rest-api.md §4.9): per stream, the archive's row
 // count at start plus the records the children's readers have emitted since, and
-// when that last grew. All children read the same logs, so the count follows one
-// "leader" (the oldest live child with that reader) and stays continuous when the
-// leader changes; records appended while no child runs are not counted (no reader
-// is open then), as a reference worker counts only what its own reader saw.
+// when that last grew. Every child reads the same logs from its own start, so at each
+// observation the count grows by the largest per-child increase since the previous
+// one (the child that has been up longest saw every new record). A child's last
+// increase is folded in just before it is shut down; what a killed child read since
+// the previous observation is lost, as are records appended while no child runs (no
+// reader is open then) — as a reference worker counts only what its own reader saw.
 type metricsState struct {
 	streams map[string]*streamCount
+	seen    map[*slot]map[string]uint64 // entries per stream at the previous observation
 }
 
 type streamCount struct {
-	total  int64
-	offset int64
-	leader *slot
-	last   time.Time
+	total int64
+	last  time.Time
 }
 
 // metricStreams maps the /metrics keys to the tables counted at start.
@@ -51,32 +52,34 @@ func (p *parent) observe(slots []*slot) {
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.metrics.streams == nil {
-		p.metrics.init(nil, p.started)
+	m := &p.metrics
+	if m.streams == nil {
+		m.init(nil, p.started)
 	}
-	for name, sc := range p.metrics.streams {
-		var leader *slot
-		var entries int64
-		for s, r := range res {
-			if r.err != nil {
-				continue
-			}
-			for _, rd := range r.stats.Readers {
-				if rd.Stream == name && (leader == nil || s.seq < leader.seq) {
-					leader, entries = s, int64(rd.Entries)
-				}
-			}
-		}
-		if leader == nil {
+	if m.seen == nil {
+		m.seen = map[*slot]map[string]uint64{}
+	}
+	grew := map[string]int64{}
+	for s, r := range res {
+		if r.err != nil || s.state == exited {
 			continue
 		}
-		if sc.leader == nil || (leader != sc.leader && (sc.leader.state == exited || leader.seq < sc.leader.seq)) {
-			sc.leader, sc.offset = leader, sc.total-entries
-		} else if leader != sc.leader {
-			continue // the current leader did not answer this time
+		prev := m.seen[s]
+		if prev == nil {
+			prev = map[string]uint64{}
+			m.seen[s] = prev
 		}
-		if t := sc.offset + entries; t > sc.total {
-			sc.total, sc.last = t, now
+		for _, rd := range r.stats.Readers {
+			if d := int64(rd.Entries) - int64(prev[rd.Stream]); d > grew[rd.Stream] {
+				grew[rd.Stream] = d
+			}
+			prev[rd.Stream] = rd.Entries
+		}
+	}
+	for name, d := range grew {
+		if sc := m.streams[name]; sc != nil && d > 0 {
+			sc.total += d
+			sc.last = now
 		}
 	}
 }

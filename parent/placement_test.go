@@ -56,12 +56,7 @@ func TestPlacementTwelveClientsThreeChildren(t *testing.T) {
 	}
 
 	// Frames reach every client (the children really serve them).
-	e.appendLine("cycle", `{"counter":1,"writtenAt":1}`)
-	for i, w := range clients {
-		if f := w.frame(t, 10*time.Second); len(f) == 0 {
-			t.Fatalf("client %d: empty frame", i)
-		}
-	}
+	e.feedUntil(t, "cycle", clients...)
 
 	for _, w := range clients {
 		w.close()

@@ -161,8 +161,7 @@ func TestStatusCommand(t *testing.T) {
 	r := startParent(t, e, runOpts{})
 	c := newCollector(t)
 	w := r.dial(c)
-	e.appendLine("cycle", `{"counter":1}`)
-	w.frame(t, 10*time.Second)
+	e.feedUntil(t, "cycle", w)
 	st := r.waitStatus("frame counted", func(st parent.Status) bool {
 		return st.Clients == 1 && st.Children[0].Clients[0].FramesSent >= 1
 	})
@@ -214,3 +213,39 @@ func TestStartWithShippedConfig(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A child that does not answer (SIGSTOP) cannot hold up a graceful stop: it is killed
+// when the grace runs out, and the parent exits, leaving no process behind.
+func TestSIGTERMWithHungChildKilledAtGrace(t *testing.T) {
+	e := newEnv(t, 1, false)
+	p := startProcess(t, e.dir, "--grace", "2s")
+	r := &running{t: t, env: e, addr: p.addr, clock: &clock{}, seen: map[int]bool{}}
+	hung, fine := r.dial(newCollector(t)), r.dial(newCollector(t))
+	st := r.waitStatus("2 children", func(st parent.Status) bool { return st.Clients == 2 && len(st.Children) == 2 })
+	stopped := st.Children[0].Pid
+	if err := syscall.Kill(stopped, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := fine.closed(t, 5*time.Second); code != websocket.StatusGoingAway {
+		t.Errorf("client of the healthy child closed with %d, want 1001", code)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(2*time.Second + 500*time.Millisecond):
+		t.Fatalf("parent still running %s after SIGTERM with a hung child (grace 2s)", time.Since(start))
+	}
+	took := time.Since(start)
+	waitGone(t, []int{stopped, st.Children[1].Pid}, time.Second)
+	hung.closed(t, 5*time.Second) // dropped with the killed child
+	if p.err != nil {
+		t.Errorf("exit: %v, want status 0", p.err)
+	}
+	if took < time.Second {
+		t.Errorf("stopped after %s: the hung child cannot have been waited for", took)
+	}
+	t.Logf("graceful stop with a SIGSTOPped child took %s (grace 2s)", took.Round(time.Millisecond))
+}

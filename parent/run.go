@@ -44,6 +44,7 @@ type parent struct {
 	byKey          map[string]string  // sender key -> newest client id
 	readerProblems map[int]string     // pid -> last ReaderProblem
 	metrics        metricsState
+	refusals       refusalLog
 }
 
 // Run serves the firehose and the REST API on DISTRIBUTOR_IP:DISTRIBUTOR_PORT until
@@ -65,6 +66,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		readerProblems: map[int]string{},
 	}
 	p.cfg.Store(cfg)
+	p.refusals.log = p.log
 
 	addr := net.JoinHostPort(cfg.DistributorIP, strconv.Itoa(cfg.DistributorPort))
 	ln, err := net.Listen("tcp", addr)
@@ -177,7 +179,9 @@ func (p *parent) stop(srv *http.Server) {
 		}
 	}()
 
-	childGrace := time.Until(deadline) - 500*time.Millisecond
+	// Process.Shutdown kills a child half a second after the grace it is given; leave
+	// room for that and for the kill itself inside our own grace.
+	childGrace := time.Until(deadline) - 750*time.Millisecond
 	if childGrace < 100*time.Millisecond {
 		childGrace = 100 * time.Millisecond
 	}
@@ -210,6 +214,14 @@ func (p *parent) stop(srv *http.Server) {
 		}(s)
 	}
 	wg.Wait()
-	<-httpDone
+	// Children are done. REST requests in flight get a moment more (bounded by the
+	// grace); a connection still sending its request head (slowloris) does not.
+	select {
+	case <-httpDone:
+	case <-time.After(min(time.Second, time.Until(deadline))):
+		_ = srv.Close()
+		<-httpDone
+	}
+	p.refusals.flush()
 	p.log.Info("stopped", "uptime", time.Since(p.started).Round(time.Millisecond))
 }

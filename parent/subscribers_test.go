@@ -1,6 +1,8 @@
 package parent_test
 
 import (
+	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"syscall"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/shardeum/distributor/parent"
+	"github.com/shardeum/distributor/protocol"
 )
 
 // A newer connection for the same key closes the older with 1000, in whichever child
@@ -36,13 +39,7 @@ func TestDuplicateKeyClosesOlderWith1000(t *testing.T) {
 	if keys != 1 {
 		t.Errorf("key listed %d times in /status, want 1", keys)
 	}
-	e.appendLine("receipt", `{"receiptId":"r1"}`)
-	if f := newer.frame(t, 10*time.Second); !strings.Contains(string(f), `"receipt"`) {
-		t.Errorf("newer client got %s", f)
-	}
-	if f := other.frame(t, 10*time.Second); !strings.Contains(string(f), `"receipt"`) {
-		t.Errorf("other client got %s", f)
-	}
+	e.feedUntil(t, "receipt", newer, other)
 	if !other.isOpen() || !newer.isOpen() {
 		t.Error("a client other than the replaced one was closed")
 	}
@@ -108,7 +105,7 @@ func TestSIGUSR1ReloadClosesExpiredAndRemoved(t *testing.T) {
 	}
 
 	e.set("subscribers", []any{subscriber(expiring.kp.PublicHex, exp), subscriber(stays.kp.PublicHex, 0)}) // removes `removed`
-	r.clock.advance(2 * time.Hour)                                                                        // expires `expiring`
+	r.clock.advance(2 * time.Hour)                                                                         // expires `expiring`
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
@@ -136,5 +133,46 @@ func waitLog(t *testing.T, r *running, s string) {
 			t.Fatalf("log never said %q", s)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// SIGUSR1 reaches every child: after a key change, frames are signed by the new key.
+func TestSIGUSR1ReloadReachesChildren(t *testing.T) {
+	e := newEnv(t, 1, false)
+	r := startParent(t, e, runOpts{})
+	a, b := r.dial(newCollector(t)), r.dial(newCollector(t)) // two children
+	r.waitStatus("2 children", func(st parent.Status) bool { return len(st.Children) == 2 && st.Clients == 2 })
+
+	kp, err := protocol.GenerateKeyPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.set("DISTRIBUTOR_PUBLIC_KEY", kp.PublicHex)
+	e.set("DISTRIBUTOR_SECRET_KEY", hex.EncodeToString(kp.Secret))
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, r, "configuration reloaded")
+	for i, w := range []*wsClient{a, b} {
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			e.appendLine("cycle", `{"counter":9}`)
+			f := w.frame(t, 10*time.Second)
+			var m struct {
+				Sign struct{ Owner string } `json:"sign"`
+			}
+			if err := json.Unmarshal(f, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Sign.Owner == kp.PublicHex {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("client %d: frames still signed by %s after reload", i, m.Sign.Owner)
+			}
+		}
+	}
+	if !strings.Contains(r.logs.String(), "children=2") {
+		t.Errorf("reload did not report 2 children")
 	}
 }

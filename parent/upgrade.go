@@ -105,14 +105,14 @@ func (p *parent) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	}
 	defer p.wg.Done()
 	if why := checkWebSocket(r); why != "" {
-		p.log.Warn("websocket upgrade refused", "remote", r.RemoteAddr, "status", 400, "reason", why)
+		p.refusals.refuse(r.RemoteAddr, http.StatusBadRequest, why)
 		w.Header().Set("Connection", "close")
 		http.Error(w, "Bad Request: not a WebSocket handshake", http.StatusBadRequest)
 		return
 	}
 	hs, why := p.authenticate(r)
 	if why != "" {
-		p.log.Warn("websocket upgrade refused", "remote", r.RemoteAddr, "status", 401, "reason", why)
+		p.refusals.refuse(r.RemoteAddr, http.StatusUnauthorized, why)
 		w.Header().Set("Connection", "close")
 		http.Error(w, "Unauthorized: Authentication failed", http.StatusUnauthorized)
 		return

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"strings"
 	"testing"
@@ -102,5 +103,28 @@ func BenchmarkParseMarshal2KB(b *testing.B) {
 func TestReceiptLineSize(t *testing.T) {
 	if n := len(receiptLine()); n < 1800 || n > 2400 {
 		t.Fatalf("benchmark receipt is %d bytes, want about 2 KB", n)
+	}
+}
+
+// Baselines: the bare Ed25519 operations every frame and every verification pays. Machines are
+// noisy, so compare BenchmarkFrame2KBReceipt and BenchmarkVerify2KB with these from the same run.
+func BenchmarkEd25519SignBaseline(b *testing.B) {
+	s := benchSigner(b)
+	h := s.HashKey.Sum(receiptLine())
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ed25519.Sign(s.Keys.Secret, h[:])
+	}
+}
+
+func BenchmarkEd25519VerifyBaseline(b *testing.B) {
+	s := benchSigner(b)
+	h := s.HashKey.Sum(receiptLine())
+	sig := ed25519.Sign(s.Keys.Secret, h[:])
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if !ed25519.Verify(s.Keys.Public, h[:], sig) {
+			b.Fatal("verify failed")
+		}
 	}
 }

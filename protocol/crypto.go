@@ -109,6 +109,16 @@ func (kp KeyPair) SecretHex() string { return hex.EncodeToString(kp.Secret) }
 // truncated to their low byte, decoding stops at the first pair that is not two hex digits, and
 // an odd trailing digit is dropped.
 func nodeHexDecode(s string) []byte {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return hexPairs(s)
+	}
 	units := make([]byte, 0, len(s))
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -126,6 +136,11 @@ func nodeHexDecode(s string) []byte {
 		}
 		units = append(units, byte(r))
 	}
+	return hexPairs(units)
+}
+
+// hexPairs decodes pairs of hex digits up to the first pair that is not one.
+func hexPairs[S ~string | ~[]byte](units S) []byte {
 	out := make([]byte, 0, len(units)/2)
 	for i := 0; i+1 < len(units); i += 2 {
 		a, b := unhex(units[i]), unhex(units[i+1])

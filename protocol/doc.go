@@ -6,9 +6,11 @@
 //
 // Canonical JSON. Parse mirrors JSON.parse with the Shardus reviver: keys __proto__, constructor
 // and prototype are dropped at any depth, the last of duplicate keys wins, and (except for the
-// value stored directly under a key named "sig") {"dataType":"bi"} objects become BigInt,
+// value stored directly under a key named "sig", or under a reserved key, since the reviver looks
+// at the key first) {"dataType":"bi"} objects become BigInt,
 // {"dataType":"bb"} become Bytes and {"dataType":"u8ab"} become Bytes{Uint8Array: true}, using
-// Node's lenient base64 decoder. A "bi" value that BigInt("0x"+value) would reject makes the whole
+// Node's lenient base64 decoder (either alphabet; other characters skipped; '=' ends the data;
+// UTF-16 code units truncated to their low byte, as Node's C++ decoder does). A "bi" value that BigInt("0x"+value) would reject makes the whole
 // parse fail, but only if that object survives duplicate-key resolution, exactly as in JS. Marshal
 // mirrors safeStringify: keys sorted by UTF-16 code units, JavaScript string escaping (lone
 // surrogates, carried inside Go strings as WTF-8, come back as \udxxx), numbers printed by the

@@ -31,6 +31,12 @@ func (s Signer) Frame(kind Kind, line []byte, cursor string) ([]byte, error) {
 
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
+func putFrameBuf(bp *[]byte) {
+	if cap(*bp) <= 1<<20 { // do not keep huge buffers alive
+		framePool.Put(bp)
+	}
+}
+
 // AppendFrame appends the frame to dst. It is the hot path of the service: one parse into a
 // pooled arena, one canonical write straight into dst, one hash and one signature.
 func (s Signer) AppendFrame(dst []byte, kind Kind, line []byte, cursor string) ([]byte, error) {
@@ -66,7 +72,7 @@ func (s Signer) AppendFrame(dst []byte, kind Kind, line []byte, cursor string) (
 		tmp := append((*bp)[:0], e.buf[valueStart:]...)
 		e.buf, err = AppendCanonical(e.buf[:valueStart], tmp)
 		*bp = tmp[:0]
-		framePool.Put(bp)
+		putFrameBuf(bp)
 		if err != nil {
 			return dst, fmt.Errorf("protocol: %s line: %w", kind, err)
 		}

@@ -161,27 +161,32 @@ func trimJSSpaceRight(s []byte) []byte {
 // without leading zeros. Leading white space would sit between "0x" and the digits, so only
 // trailing white space is allowed.
 func normaliseBigIntHex(s []byte) (string, bool) {
+	out, ok := appendBigIntHex(nil, s)
+	return string(out), ok
+}
+
+// appendBigIntHex appends the normalised hex of s (see normaliseBigIntHex) to dst.
+func appendBigIntHex(dst, s []byte) ([]byte, bool) {
 	t := trimJSSpaceRight(s)
 	if len(t) == 0 {
-		return "", false
+		return dst, false
 	}
 	for _, c := range t {
 		if unhex(c) < 0 {
-			return "", false
+			return dst, false
 		}
 	}
 	i := 0
 	for i < len(t)-1 && t[i] == '0' {
 		i++
 	}
-	out := make([]byte, 0, len(t)-i)
 	for _, c := range t[i:] {
 		if c >= 'A' && c <= 'F' {
 			c += 'a' - 'A'
 		}
-		out = append(out, c)
+		dst = append(dst, c)
 	}
-	return string(out), true
+	return dst, true
 }
 
 // stringToNumber is JavaScript's ToNumber applied to a string (StringToNumber).

@@ -82,12 +82,12 @@ const (
 )
 
 const (
-	flagScratch uint8 = 1 << iota // string content lives in doc.scratch, already decoded
-	flagPoison                    // this value, or a value it keeps, is a kBadBig
-	flagU8                        // kBytes is a Uint8Array
-	flagReserved                  // member key is __proto__, constructor or prototype
-	flagSig                       // member key is "sig"
-	flagDataType                  // member key is "dataType"
+	flagScratch  uint8 = 1 << iota // string content lives in doc.scratch, already decoded
+	flagPoison                     // this value, or a value it keeps, is a kBadBig
+	flagU8                         // kBytes is a Uint8Array
+	flagReserved                   // member key is __proto__, constructor or prototype
+	flagSig                        // member key is "sig"
+	flagDataType                   // member key is "dataType"
 )
 
 type node struct {
@@ -364,7 +364,9 @@ func (d *doc) object(underSig bool) (int32, error) {
 			d.pos++
 			d.skipSpace()
 			key.flags |= keyFlags(d.bytesOf(key))
-			v, err := d.value(key.flags&flagSig != 0)
+			// The reviver sees the key before the value: nothing directly under "sig" or a
+			// reserved key is revived (a reserved key's value is then dropped).
+			v, err := d.value(key.flags&(flagSig|flagReserved) != 0)
 			if err != nil {
 				return 0, err
 			}
@@ -491,19 +493,23 @@ func (d *doc) revive(idx int32, start int) {
 		d.nodes[idx] = node{kind: kBytes, a: int32(a), b: int32(len(d.scratch)), flags: fl | o.flags&flagPoison}
 	case "bi":
 		var s []byte
-		if v < 0 {
+		switch {
+		case v < 0:
 			s = []byte("undefined")
-		} else {
+		case d.nodes[v].kind == kString:
+			s = d.bytesOf(d.nodes[v])
+		default:
 			s = d.jsString(nil, v)
 		}
-		hex, ok := normaliseBigIntHex(s)
-		if !ok || d.nodes[idx].flags&flagPoison != 0 {
+		a := len(d.scratch)
+		var ok bool
+		d.scratch, ok = appendBigIntHex(d.scratch, s)
+		if !ok || o.flags&flagPoison != 0 {
+			d.scratch = d.scratch[:a]
 			d.nodes[idx] = node{kind: kBadBig, a: int32(start), flags: flagPoison}
 			return
 		}
-		a := len(d.scratch)
-		d.scratch = append(d.scratch, hex...)
-		d.nodes[idx] = node{kind: kBigInt, a: int32(a), b: int32(len(d.scratch)), flags: o.flags & flagPoison}
+		d.nodes[idx] = node{kind: kBigInt, a: int32(a), b: int32(len(d.scratch))}
 	}
 }
 

@@ -153,8 +153,12 @@ func VerifyJSON(k HashKey, data []byte) error {
 	if d.nodes[sg].kind != kString {
 		return errors.New("protocol: sign.sig must be a hex string")
 	}
-	e := encoder{skipSign: true}
-	if err := e.object(d, d.members[n.a:n.a+n.b], false, true); err != nil {
+	bp := framePool.Get().(*[]byte)
+	defer putFrameBuf(bp)
+	e := encoder{buf: (*bp)[:0], skipSign: true}
+	err = e.object(d, d.members[n.a:n.a+n.b], false, true)
+	*bp = e.buf[:0]
+	if err != nil {
 		return err
 	}
 	return verifySig(k.Sum(e.buf), string(d.bytesOf(d.nodes[sg])), string(d.bytesOf(d.nodes[ow])))

@@ -1,12 +1,14 @@
 package queryapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/shardeum/distributor/dbstore"
@@ -32,18 +34,25 @@ type Options struct {
 	Now func() time.Time
 	// RowCacheBytes bounds the cache of decoded rows; 0 means 64 MiB, < 0 disables it.
 	RowCacheBytes int
+	// ResponseCacheBytes bounds the cache of whole signed replies (see respCache); 0 means 64 MiB,
+	// < 0 disables it.
+	ResponseCacheBytes int
 }
 
 // API is the REST handler.
 type API struct {
-	o       Options
-	log     *slog.Logger
-	limit   *limiter
-	cache   *rowCache
-	routes  map[string]route
-	extra   *http.ServeMux
-	started time.Time
-	pid     float64
+	o     Options
+	log   *slog.Logger
+	limit *limiter
+	cache *rowCache
+	// rowSizes holds the last encoded row size per table, to size reply buffers.
+	rowSizes [8]atomic.Int64
+	resp     *respCache
+	logs     *logLimiter
+	routes   map[string]route
+	extra    *http.ServeMux
+	started  time.Time
+	pid      float64
 }
 
 // route is one of ours: POST routes have a schema and a handler of the parsed body.
@@ -52,6 +61,8 @@ type route struct {
 	schema protocol.Schema
 	post   func(a *API, ctx context.Context, body map[string]any) reply
 	get    func(a *API, w http.ResponseWriter, r *http.Request)
+	table  dbstore.Table // the one file a cached route reads
+	cached bool
 }
 
 // reply is what a POST handler answers: a payload, signed or not, or a thrown error (500).
@@ -74,19 +85,25 @@ func New(o Options) *API {
 		o.Logger = slog.Default()
 	}
 	a := &API{o: o, log: o.Logger, limit: newLimiter(o.RateLimit, o.Now), extra: http.NewServeMux(),
-		started: time.Now(), pid: float64(os.Getpid())}
+		started: time.Now(), pid: float64(os.Getpid()), logs: newLogLimiter(10 * time.Second)}
 	switch {
 	case o.RowCacheBytes == 0:
 		a.cache = newRowCache(64 << 20)
 	case o.RowCacheBytes > 0:
 		a.cache = newRowCache(o.RowCacheBytes)
 	}
+	switch {
+	case o.ResponseCacheBytes == 0:
+		a.resp = newRespCache(64 << 20)
+	case o.ResponseCacheBytes > 0:
+		a.resp = newRespCache(o.ResponseCacheBytes)
+	}
 	a.routes = map[string]route{
-		"/cycleinfo":   {method: http.MethodPost, schema: cycleInfoSchema, post: (*API).cycleInfo},
-		"/receipt":     {method: http.MethodPost, schema: rowsSchema, post: receiptRoute.serve},
-		"/originalTx":  {method: http.MethodPost, schema: rowsSchema, post: originalTxRoute.serve},
-		"/account":     {method: http.MethodPost, schema: accountSchema, post: (*API).account},
-		"/transaction": {method: http.MethodPost, schema: transactionSchema, post: (*API).transaction},
+		"/cycleinfo":   {method: http.MethodPost, schema: cycleInfoSchema, post: (*API).cycleInfo, table: dbstore.Cycles, cached: true},
+		"/receipt":     {method: http.MethodPost, schema: rowsSchema, post: receiptRoute.serve, table: dbstore.Receipts, cached: true},
+		"/originalTx":  {method: http.MethodPost, schema: rowsSchema, post: originalTxRoute.serve, table: dbstore.OriginalTxs, cached: true},
+		"/account":     {method: http.MethodPost, schema: accountSchema, post: (*API).account, table: dbstore.Accounts, cached: true},
+		"/transaction": {method: http.MethodPost, schema: transactionSchema, post: (*API).transaction, table: dbstore.Transactions, cached: true},
 		"/totalData":   {method: http.MethodPost, schema: totalDataSchema, post: (*API).totalData},
 		"/config":      {method: http.MethodGet, get: (*API).config},
 		"/metrics":     {method: http.MethodGet, get: (*API).metrics},
@@ -131,18 +148,42 @@ func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
 	if !ok {
 		return
 	}
-	var rep reply
 	if msg := a.o.Auth().Validate(v, rt.schema); msg != "" {
-		rep = failed(msg)
-	} else {
-		rep = rt.post(a, r.Context(), v.(map[string]any))
+		a.write(w, r, failed(msg), nil)
+		return
 	}
-	a.write(w, r, rep)
+	body := v.(map[string]any)
+	st := &reqState{}
+	ctx := context.WithValue(r.Context(), reqStateKey{}, st)
+	if !rt.cached || a.resp == nil {
+		a.write(w, r, rt.post(a, ctx, body), nil)
+		return
+	}
+	key, ok := respKey(r.URL.Path, a.o.Signer(), rt.schema, body)
+	version, err := a.o.Store.DataVersion(ctx, rt.table)
+	if !ok || err != nil {
+		a.write(w, r, rt.post(a, ctx, body), nil)
+		return
+	}
+	if cached := a.resp.get(key, version); cached != nil {
+		writeJSON(w, http.StatusOK, cached)
+		return
+	}
+	rep := rt.post(a, ctx, body)
+	a.write(w, r, rep, func(b []byte) {
+		if !st.failed && rep.signed {
+			a.resp.put(key, version, bytes.Clone(b))
+		}
+	})
 }
 
-func (a *API) write(w http.ResponseWriter, r *http.Request, rep reply) {
+// write encodes and writes the reply; keep, if not nil, sees the encoded bytes first.
+func (a *API) write(w http.ResponseWriter, r *http.Request, rep reply, keep func([]byte)) {
 	if rep.err != nil {
-		a.log.Error("queryapi: handler failed", "method", r.Method, "path", r.URL.Path, "err", rep.err)
+		if ok, suppressed := a.logs.allow(r.URL.Path + "/" + rep.err.Error()); ok {
+			a.log.Error("queryapi: handler failed (500)", "method", r.Method, "path", r.URL.Path, "err", rep.err,
+				"suppressed_since_last", suppressed)
+		}
 		fastifyError(w, http.StatusInternalServerError, "", rep.err.Error())
 		return
 	}
@@ -158,6 +199,9 @@ func (a *API) write(w http.ResponseWriter, r *http.Request, rep reply) {
 		a.log.Error("queryapi: cannot encode reply", "path", r.URL.Path, "err", err)
 		fastifyError(w, http.StatusInternalServerError, "", err.Error())
 		return
+	}
+	if keep != nil {
+		keep(*buf)
 	}
 	writeJSON(w, http.StatusOK, *buf)
 }

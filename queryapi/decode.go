@@ -2,6 +2,7 @@ package queryapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
@@ -142,54 +143,102 @@ type rowCache struct {
 	maxBytes int
 }
 
-type cacheEntry struct{ raw, canon []byte }
+type cacheEntry struct {
+	ns    byte
+	cols  []string
+	cells []any
+	canon []byte
+}
 
 func newRowCache(maxBytes int) *rowCache {
 	return &rowCache{seed: maphash.MakeSeed(), m: map[uint64]cacheEntry{}, maxBytes: maxBytes}
 }
 
-// rawKey serialises the cells unambiguously.
-func rawKey(dst []byte, ns byte, cols []string, vals []any) []byte {
-	dst = append(dst, ns)
-	for i, v := range vals {
-		dst = append(dst, cols[i]...)
-		dst = append(dst, 0)
+// hashRow hashes the cells without copying them; ok is false for a cell type we do not cache.
+func (c *rowCache) hashRow(ns byte, vals []any) (uint64, int, bool) {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteByte(ns)
+	size := 0
+	var num [9]byte
+	for _, v := range vals {
 		switch x := v.(type) {
 		case nil:
-			dst = append(dst, 'N')
+			h.WriteByte('N')
 		case int64:
-			dst = append(dst, 'I')
-			dst = binary.LittleEndian.AppendUint64(dst, uint64(x))
+			num[0] = 'I'
+			binary.LittleEndian.PutUint64(num[1:], uint64(x))
+			h.Write(num[:])
 		case float64:
-			dst = append(dst, 'F')
-			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
+			num[0] = 'F'
+			binary.LittleEndian.PutUint64(num[1:], math.Float64bits(x))
+			h.Write(num[:])
 		case string:
-			dst = append(dst, 'S')
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(x)))
-			dst = append(dst, x...)
+			h.WriteByte('S')
+			h.WriteString(x)
+			h.WriteByte(0)
+			size += len(x)
 		case []byte:
-			dst = append(dst, 'B')
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(x)))
-			dst = append(dst, x...)
+			h.WriteByte('B')
+			h.Write(x)
+			h.WriteByte(0)
+			size += len(x)
 		default:
-			return nil // unknown cell type: do not cache
+			return 0, 0, false
 		}
 	}
-	return dst
+	return h.Sum64(), size + 16*len(vals), true
 }
 
-func (c *rowCache) get(h uint64, raw []byte) []byte {
+func sameCells(a, b []any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		switch x := a[i].(type) {
+		case []byte:
+			y, ok := b[i].([]byte)
+			if !ok || !bytes.Equal(x, y) {
+				return false
+			}
+		case float64:
+			y, ok := b[i].(float64)
+			if !ok || math.Float64bits(x) != math.Float64bits(y) {
+				return false
+			}
+		default:
+			if a[i] != b[i] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func sameCols(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *rowCache) get(h uint64, ns byte, cols []string, vals []any) []byte {
 	c.mu.RLock()
 	e, ok := c.m[h]
 	c.mu.RUnlock()
-	if ok && bytes.Equal(e.raw, raw) {
+	if ok && e.ns == ns && sameCols(e.cols, cols) && sameCells(e.cells, vals) {
 		return e.canon
 	}
 	return nil
 }
 
-func (c *rowCache) put(h uint64, raw, canon []byte) {
-	n := len(raw) + len(canon)
+func (c *rowCache) put(h uint64, size int, e cacheEntry) {
+	n := size + len(e.canon)
 	if n > c.maxBytes/8 {
 		return
 	}
@@ -198,10 +247,7 @@ func (c *rowCache) put(h uint64, raw, canon []byte) {
 		c.m = map[uint64]cacheEntry{}
 		c.bytes = 0
 	}
-	if old, ok := c.m[h]; ok {
-		c.bytes -= len(old.raw) + len(old.canon)
-	}
-	c.m[h] = cacheEntry{raw: raw, canon: canon}
+	c.m[h] = e
 	c.bytes += n
 	c.mu.Unlock()
 }
@@ -209,22 +255,20 @@ func (c *rowCache) put(h uint64, raw, canon []byte) {
 // encodeRows returns the canonical JSON array of the rows' values. On a decode failure it returns
 // the array as the reference's helpers leave it (rows before the failure decoded, the failing row
 // partly, the rest raw) together with the error, so the caller picks the §5 fallback.
-func (a *API) encodeRows(sh *rowShape, rows dbstore.Rows) ([]byte, error) {
-	out := []byte{'['}
-	kbuf := getBuf()
-	defer putBuf(kbuf)
+func (a *API) encodeRows(ctx context.Context, sh *rowShape, rows dbstore.Rows) ([]byte, error) {
+	out := make([]byte, 1, 64+len(rows.Values)*a.rowSizeHint(sh))
+	out[0] = '['
 	for r, vals := range rows.Values {
 		if r > 0 {
 			out = append(out, ',')
 		}
 		var h uint64
-		var key []byte
-		if sh.cacheable && a.cache != nil {
-			key = rawKey((*kbuf)[:0], sh.id, rows.Columns, vals)
-			*kbuf = key
-			if key != nil {
-				h = maphash.Bytes(a.cache.seed, key)
-				if canon := a.cache.get(h, key); canon != nil {
+		var size int
+		cacheable := sh.cacheable && a.cache != nil
+		if cacheable {
+			h, size, cacheable = a.cache.hashRow(sh.id, vals)
+			if cacheable {
+				if canon := a.cache.get(h, sh.id, rows.Columns, vals); canon != nil {
 					out = append(out, canon...)
 					continue
 				}
@@ -232,6 +276,7 @@ func (a *API) encodeRows(sh *rowShape, rows dbstore.Rows) ([]byte, error) {
 		}
 		v, err := sh.decodeRow(rows.Columns, vals)
 		if err != nil {
+			markFailed(ctx)
 			// Partial result: this row as far as decoded, the remaining rows undecoded.
 			var merr error
 			if out, merr = protocol.AppendMarshal(out, v); merr != nil {
@@ -250,12 +295,23 @@ func (a *API) encodeRows(sh *rowShape, rows dbstore.Rows) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if key != nil {
-			a.cache.put(h, bytes.Clone(key), bytes.Clone(out[start:]))
+		if cacheable {
+			a.cache.put(h, size, cacheEntry{ns: sh.id, cols: rows.Columns, cells: vals, canon: bytes.Clone(out[start:])})
 		}
+		a.noteRowSize(sh, len(out)-start)
 	}
 	return append(out, ']'), nil
 }
+
+// rowSizeHint is the last encoded row size seen for a shape, to size the output at once.
+func (a *API) rowSizeHint(sh *rowShape) int {
+	if n := a.rowSizes[sh.id].Load(); n > 0 {
+		return int(n) + 1
+	}
+	return 256
+}
+
+func (a *API) noteRowSize(sh *rowShape, n int) { a.rowSizes[sh.id].Store(int64(n)) }
 
 // rawValue is a row left undecoded.
 func rawValue(sh *rowShape, cols []string, vals []any) any {

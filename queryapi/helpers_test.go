@@ -3,6 +3,7 @@ package queryapi_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -90,9 +91,31 @@ type env struct {
 
 type option func(*queryapi.Options)
 
+// walArchive switches every file of dir to WAL, as the archiver runs them, and keeps a writer
+// connection open on each (the archiver's) until the test ends.
+func walArchive(t testing.TB, dir string) {
+	t.Helper()
+	for _, f := range archivegen.FileNames {
+		w, err := sql.Open("sqlite", "file:"+filepath.Join(dir, f)+"?_pragma=journal_mode(WAL)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.SetMaxOpenConns(1)
+		if err := w.Ping(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { w.Close() })
+	}
+}
+
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
-	e := &env{t: t, dir: copyArchive(t), server: signer(t, "distributor"), client: signer(t, "collector")}
+	return newEnvDir(t, copyArchive(t), opts...)
+}
+
+func newEnvDir(t testing.TB, dir string, opts ...option) *env {
+	t.Helper()
+	e := &env{t: t, dir: dir, server: signer(t, "distributor"), client: signer(t, "collector")}
 	var err error
 	e.store, err = dbstore.Open(e.dir, dbstore.DefaultFiles())
 	if err != nil {

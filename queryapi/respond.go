@@ -88,7 +88,7 @@ func appendSigned(dst []byte, s protocol.Signer, p payload) ([]byte, error) {
 	c = append(c, '}')
 	*tmp = c
 	sum := s.HashKey.Sum(c)
-	sig := ed25519.Sign(s.Keys.Secret, sum[:])
+	sig := sigs.sign(s, sum)
 
 	dst = append(dst, c[:preEnd]...)
 	if len(pre) > 0 {
@@ -119,4 +119,37 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
+}
+
+// sigCache remembers signatures by (hash, key). Ed25519 is deterministic, so a remembered
+// signature is exactly the one signing would produce: repeated replies (totals that did not
+// change, cached pages) skip the signing.
+type sigCache struct {
+	mu sync.Mutex
+	m  map[sigKey][]byte
+}
+
+type sigKey struct {
+	sum [32]byte
+	pub string
+}
+
+var sigs = sigCache{m: map[sigKey][]byte{}}
+
+func (c *sigCache) sign(s protocol.Signer, sum [32]byte) []byte {
+	k := sigKey{sum: sum, pub: s.Keys.PublicHex}
+	c.mu.Lock()
+	sig, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return sig
+	}
+	sig = ed25519.Sign(s.Keys.Secret, sum[:])
+	c.mu.Lock()
+	if len(c.m) >= 4096 {
+		clear(c.m)
+	}
+	c.m[k] = sig
+	c.mu.Unlock()
+	return sig
 }

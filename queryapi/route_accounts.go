@@ -41,7 +41,7 @@ func (a *API) transaction(ctx context.Context, body map[string]any) reply {
 		// The reference filtered on a nonexistent accountId column and always answered []
 		// (§9.3); we query appReceiptId as intended.
 		rows, err := a.o.Store.TxByAppReceiptID(ctx, id)
-		return signed(field{key: "transactions", raw: a.oneRow(dbstore.Transactions, "by appReceiptId", rows, err)})
+		return signed(field{key: "transactions", raw: a.oneRow(ctx, dbstore.Transactions, "by appReceiptId", rows, err)})
 	}
 	return notSpecifiedAccount() // sic: the reference's /transaction says "account" too (§9.6)
 }
@@ -88,7 +88,7 @@ func (ar accountsRoute) common(a *API, ctx context.Context, body map[string]any)
 		}
 		total, err := a.o.Store.CountInCycles(ctx, ar.table, from, to)
 		if err != nil {
-			a.queryFailed(ar.table, "count in cycles", err)
+			a.queryFailed(ctx, ar.table, "count in cycles", err)
 			total = 0
 		}
 		if !truthy(body["page"]) {

@@ -27,7 +27,7 @@ func (a *API) cycleInfo(ctx context.Context, body map[string]any) reply {
 			return failed("Exceed maximum limit of 100 cycles")
 		}
 		rows, err := a.o.Store.CyclesBetween(ctx, from, to)
-		raw, err := a.listResult(dbstore.Cycles, "range", rows, err)
+		raw, err := a.listResult(ctx, dbstore.Cycles, "range", rows, err)
 		if err != nil {
 			raw = []byte("[]")
 		}

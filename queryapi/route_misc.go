@@ -16,7 +16,7 @@ func (a *API) totalData(ctx context.Context, _ map[string]any) reply {
 	count := func(t dbstore.Table) float64 {
 		n, err := a.o.Store.Count(ctx, t)
 		if err != nil {
-			a.queryFailed(t, "count", err)
+			a.queryFailed(ctx, t, "count", err)
 			return 0
 		}
 		return float64(n)
@@ -41,7 +41,7 @@ func (a *API) config(w http.ResponseWriter, r *http.Request) {
 	if a.o.PublicConfig != nil {
 		v = SanitizeConfig(a.o.PublicConfig())
 	}
-	a.write(w, r, unsigned(field{key: "config", val: v}))
+	a.write(w, r, unsigned(field{key: "config", val: v}), nil)
 }
 
 // PublicConfig builds the /config view the reference shows, minus the subscriber list (see

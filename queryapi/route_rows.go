@@ -73,7 +73,7 @@ func (rr rowsRoute) serve(a *API, ctx context.Context, body map[string]any) repl
 			if err != nil {
 				return thrown(err) // the reference lets the tally's error through: 500
 			}
-			raw, err := a.encodeRows(plainShape, rows)
+			raw, err := a.encodeRows(ctx, plainShape, rows)
 			if err != nil {
 				return thrown(err)
 			}
@@ -174,10 +174,10 @@ func (a *API) newest(ctx context.Context, t dbstore.Table, count float64) []byte
 	}
 	rows, err := a.o.Store.Newest(ctx, t, n)
 	if err != nil {
-		a.queryFailed(t, "newest", err)
+		a.queryFailed(ctx, t, "newest", err)
 		return []byte("[]")
 	}
-	raw, err := a.encodeRows(shapeOf(t), rows)
+	raw, err := a.encodeRows(ctx, shapeOf(t), rows)
 	if err != nil {
 		return []byte("[]")
 	}
@@ -187,15 +187,15 @@ func (a *API) newest(ctx context.Context, t dbstore.Table, count float64) []byte
 // byID is a one-row lookup as a JSON array ("[]" when absent or on failure).
 func (a *API) byID(ctx context.Context, t dbstore.Table, id string) []byte {
 	rows, err := a.o.Store.ByID(ctx, t, id)
-	return a.oneRow(t, "by id", rows, err)
+	return a.oneRow(ctx, t, "by id", rows, err)
 }
 
-func (a *API) oneRow(t dbstore.Table, what string, rows dbstore.Rows, err error) []byte {
+func (a *API) oneRow(ctx context.Context, t dbstore.Table, what string, rows dbstore.Rows, err error) []byte {
 	if err != nil {
-		a.queryFailed(t, what, err)
+		a.queryFailed(ctx, t, what, err)
 		return []byte("[]")
 	}
-	raw, err := a.encodeRows(shapeOf(t), rows)
+	raw, err := a.encodeRows(ctx, shapeOf(t), rows)
 	if err != nil {
 		return []byte("[]")
 	}
@@ -210,7 +210,7 @@ func (a *API) offsetList(ctx context.Context, t dbstore.Table, limit, offset flo
 		return nil, errNotInteger
 	}
 	rows, err := a.o.Store.Offset(ctx, t, o, l)
-	return a.listResult(t, "offset", rows, err)
+	return a.listResult(ctx, t, "offset", rows, err)
 }
 
 func (a *API) cycleList(ctx context.Context, t dbstore.Table, from, to, limit, offset float64) ([]byte, error) {
@@ -219,21 +219,25 @@ func (a *API) cycleList(ctx context.Context, t dbstore.Table, from, to, limit, o
 		return nil, errNotInteger
 	}
 	rows, err := a.o.Store.InCycles(ctx, t, from, to, o, l)
-	return a.listResult(t, "cycle range", rows, err)
+	return a.listResult(ctx, t, "cycle range", rows, err)
 }
 
-func (a *API) listResult(t dbstore.Table, what string, rows dbstore.Rows, err error) ([]byte, error) {
+func (a *API) listResult(ctx context.Context, t dbstore.Table, what string, rows dbstore.Rows, err error) ([]byte, error) {
 	if err != nil {
-		a.queryFailed(t, what, err)
+		a.queryFailed(ctx, t, what, err)
 		return nil, err
 	}
-	raw, derr := a.encodeRows(shapeOf(t), rows)
+	raw, derr := a.encodeRows(ctx, shapeOf(t), rows)
 	if derr != nil && raw == nil {
 		return nil, derr
 	}
 	return raw, nil // a decode failure keeps the partially decoded list
 }
 
-func (a *API) queryFailed(t dbstore.Table, what string, err error) {
-	a.log.Warn("queryapi: query failed", "table", t.Name(), "query", what, "err", err)
+func (a *API) queryFailed(ctx context.Context, t dbstore.Table, what string, err error) {
+	markFailed(ctx)
+	if ok, suppressed := a.logs.allow(t.Name() + "/" + what + "/" + err.Error()); ok {
+		a.log.Warn("queryapi: query failed; answering the reference's fallback", "table", t.Name(), "query", what, "err", err,
+			"suppressed_since_last", suppressed)
+	}
 }

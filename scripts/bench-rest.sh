@@ -2,7 +2,9 @@
 # REST benchmark: 50 concurrent connections of signed requests against the query API on the bundled
 # archive (testdata/archiver-db), with wrk. Each route rotates over N distinct signed bodies (default
 # 1000) that all ask for the same rows; the server verifies every request's signature.
-# Usage: scripts/bench-rest.sh [duration, default 10s]   (env: N, CONNS, THREADS, CPUPROFILE=file)
+# Usage: scripts/bench-rest.sh [duration, default 10s]
+# Env: N (bodies per route), CONNS, THREADS, CPUPROFILE=file, RESPONSE_CACHE=-1 (serve without the
+# whole-reply cache: every request queries SQLite, the row cache stays).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10s}
@@ -26,7 +28,7 @@ go build -o "$tmp/restserver" ./scripts/restserver
 go build -o "$tmp/restbodies" ./scripts/restbodies
 "$tmp/restbodies" -out "$tmp" -n "$N"
 
-args=(-db testdata/archiver-db)
+args=(-db testdata/archiver-db -response-cache "${RESPONSE_CACHE:-0}")
 [ -n "${CPUPROFILE:-}" ] && args+=(-cpuprofile "$CPUPROFILE")
 "$tmp/restserver" "${args[@]}" >"$tmp/server.out" 2>"$tmp/server.err" &
 server_pid=$!

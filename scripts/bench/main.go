@@ -157,8 +157,9 @@ func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nCommand: `go run ./scripts/bench %s`  \n", strings.Join(os.Args[1:], " "))
-	fmt.Fprintf(&b, "Machine: %s  \nDate: %s; subscribers verify every %d. signature; latency is append (writtenAt) -> receive.\n\n%s\n",
-		machine(), time.Now().UTC().Format(time.RFC3339), o.verifyEvery, tableHeader)
+	fmt.Fprintf(&b, "Machine: %s; load average at start %s  \n", machine(), loadAvg())
+	fmt.Fprintf(&b, "Date: %s. Subscribers run in the harness process and verify every %d. signature (owner, order and gaps on every frame, by cursor); latency is append (writtenAt) -> receive; CPU and RSS are the distributor's parent + children from /proc.\n\n%s\n",
+		time.Now().UTC().Format(time.RFC3339), o.verifyEvery, tableHeader)
 	done := map[string]result{}
 	var firstErr error
 	for _, name := range order {
@@ -169,9 +170,10 @@ func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
 		if o.subscribers > 0 {
 			sc.Subscribers = o.subscribers
 		}
+		sc.Title = sc.title()
 		var runs []result
 		for i := 0; i < o.runs; i++ {
-			fmt.Fprintf(stderr, "bench: %s (%s), run %d of %d\n", name, sc.Title, i+1, o.runs)
+			fmt.Fprintf(stderr, "bench: %s (%s), run %d of %d, load average %s\n", name, sc.Title, i+1, o.runs, loadAvg())
 			var r result
 			var err error
 			if name == "E" {

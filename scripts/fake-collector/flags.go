@@ -31,6 +31,8 @@ type settings struct {
 	hashKey     protocol.HashKey
 	expectOwner string
 	verifyEvery int
+	maxFiles    int
+	maxEntries  int
 	json        bool
 	interval    time.Duration
 	keys        []protocol.KeyPair // one per client
@@ -81,6 +83,8 @@ func parseFlags(args []string, stderr io.Writer) (*settings, error) {
 	fs.StringVar(&hashKey, "hash-key", collector.DefaultHashKey, "DISTRIBUTOR_HASH_KEY (hex)")
 	fs.StringVar(&s.expectOwner, "expect-owner", collector.DistributorPublicKey, "public key frames must be signed by (\"any\" = any valid signer)")
 	fs.IntVar(&s.verifyEvery, "verify-every", 1, "verify the signature of every `N`th frame per stream (owner and order are checked on all)")
+	fs.IntVar(&s.maxFiles, "max-files", 10, "the writer's maxLogFiles, to check file succession for frames without a seq")
+	fs.IntVar(&s.maxEntries, "max-entries", 0, "the writer's entries per file, to check that each file was received to its end (0 = unknown)")
 	fs.BoolVar(&s.json, "json", false, "print the summary as JSON")
 	fs.DurationVar(&s.interval, "interval", time.Second, "live count line interval on stderr (0 = none)")
 	if err := fs.Parse(args); err != nil {

@@ -27,7 +27,7 @@ func (s *settings) run(ctx context.Context, stdout, stderr io.Writer) int {
 		clients[i] = collector.New(collector.Options{
 			Addr: s.addr, Signer: protocol.Signer{HashKey: s.hashKey, Keys: s.keys[i]},
 			ExpectOwner: s.expectOwner, Cursor: s.cursor, VerifyEvery: s.verifyEvery,
-			ExpectStream: s.stream, ExpectFrames: s.expect, HTTPClient: hc, Logger: logger,
+			MaxFiles: s.maxFiles, MaxEntries: s.maxEntries, ExpectStream: s.stream, ExpectFrames: s.expect, HTTPClient: hc, Logger: logger,
 		})
 	}
 	results := make([]collector.Result, len(clients))

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -12,10 +13,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/pprof"
 	"syscall"
 
 	"github.com/shardeum/distributor/dbstore"
+	"github.com/shardeum/distributor/dbstore/archivegen"
 	"github.com/shardeum/distributor/protocol"
 	"github.com/shardeum/distributor/queryapi"
 )
@@ -31,15 +34,63 @@ func main() {
 	dir := flag.String("db", "testdata/archiver-db", "ARCHIVER_DB_DIR")
 	rate := flag.Int("rate", 100, "RATE_LIMIT (loopback is exempt)")
 	cacheBytes := flag.Int("row-cache", 0, "row cache bytes (0 default, -1 off)")
+	respCache := flag.Int("response-cache", 0, "response cache bytes (0 default, -1 off)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
+	wal := flag.Bool("wal", true, "serve a copy of -db switched to WAL, with a writer connection open on each file, as the archiver runs them")
 	flag.Parse()
-	if err := run(*addr, *dir, *rate, *cacheBytes, *cpuProfile); err != nil {
+	if *wal {
+		tmp, cleanup, err := walCopy(*dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "restserver:", err)
+			os.Exit(1)
+		}
+		defer cleanup()
+		*dir = tmp
+	}
+	if err := run(*addr, *dir, *rate, *cacheBytes, *respCache, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "restserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, dir string, rate, cacheBytes int, cpuProfile string) error {
+// walCopy copies the archive into a temporary directory and switches each file to WAL through a
+// read-write connection it keeps open (the archiver's part).
+func walCopy(dir string) (string, func(), error) {
+	tmp, err := os.MkdirTemp("", "restserver-archive-")
+	if err != nil {
+		return "", nil, err
+	}
+	var dbs []*sql.DB
+	cleanup := func() {
+		for _, d := range dbs {
+			d.Close()
+		}
+		os.RemoveAll(tmp)
+	}
+	for _, f := range archivegen.FileNames {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(tmp, f), b, 0o644)
+		}
+		if err != nil {
+			cleanup()
+			return "", nil, err
+		}
+		d, err := sql.Open("sqlite", "file:"+filepath.Join(tmp, f)+"?_pragma=journal_mode(WAL)")
+		if err == nil {
+			d.SetMaxOpenConns(1)
+			err = d.Ping()
+		}
+		if err != nil {
+			cleanup()
+			return "", nil, err
+		}
+		dbs = append(dbs, d)
+	}
+	return tmp, cleanup, nil
+}
+
+func run(addr, dir string, rate, cacheBytes, respCache int, cpuProfile string) error {
 	hk, err := protocol.ParseHashKey(hashKeyHex)
 	if err != nil {
 		return err
@@ -58,7 +109,7 @@ func run(addr, dir string, rate, cacheBytes int, cpuProfile string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	api := queryapi.New(queryapi.Options{
 		Store: store, Signer: func() protocol.Signer { return signer }, Auth: func() protocol.Auth { return auth },
-		RateLimit: rate, Logger: log, RowCacheBytes: cacheBytes,
+		RateLimit: rate, Logger: log, RowCacheBytes: cacheBytes, ResponseCacheBytes: respCache,
 		PublicConfig: func() any {
 			return queryapi.PublicConfig("127.0.0.1", 0, publicHex, false, 0)
 		},

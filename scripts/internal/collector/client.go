@@ -29,6 +29,11 @@ type Options struct {
 	// VerifyEvery verifies the signature of every Nth frame of each stream (the first included);
 	// 0 or 1 verifies all. The owner and the structure are checked on every frame.
 	VerifyEvery int
+	// MaxFiles is the writers' maxLogFiles (file numbers wrap after it; 0 = 10, the default) and
+	// MaxEntries their entries per file (0 = unknown): with them, frames without a seq are checked
+	// across rotations too (the next file's number, and the previous file ended at MaxEntries).
+	MaxFiles   int
+	MaxEntries int
 	// ExpectStream/ExpectFrames end the subscription normally once ExpectFrames valid frames of
 	// ExpectStream arrived (0 = never).
 	ExpectStream string
@@ -94,6 +99,7 @@ type streamState struct {
 	lastReceive  time.Time
 	noSeq        int64 // valid frames without a seq (order checked by cursor continuity)
 	lastPos      logreader.Position
+	missing      int64 // lines known to be skipped (cursor checks)
 }
 
 // Client is one subscriber. Create with New, call Run once; read Counters at any time and the
@@ -119,6 +125,9 @@ func New(o Options) *Client {
 	}
 	if o.VerifyEvery < 1 {
 		o.VerifyEvery = 1
+	}
+	if o.MaxFiles < 1 {
+		o.MaxFiles = logreader.DefaultMaxFiles
 	}
 	c := &Client{o: o, counters: map[string]*StreamCounters{}, state: map[string]*streamState{}}
 	for _, s := range Streams {
@@ -261,9 +270,10 @@ func (c *Client) frame(data []byte, now time.Time) bool {
 }
 
 // cursorOrder checks frames without a seq by their cursors (logreader positions): within one file
-// (same number and fingerprint) lines must follow one another; a new file must start at line 1.
-// A malformed line the distributor skipped also shows as a one-line jump, so this is a weaker
-// check than seq, used for real data.
+// (same number and fingerprint) lines must follow one another; a new file must start at line 1,
+// be the next number (wrapping after MaxFiles), and, when MaxEntries is known, follow a file whose
+// last line we received was line MaxEntries. A malformed line the distributor skipped also shows
+// as a one-line jump: on real data a gap here is a lead to check, on generated data a loss.
 func (c *Client) cursorOrder(f Frame, sc *StreamCounters, st *streamState) {
 	pos, err := logreader.ParsePosition(f.Cursor)
 	if err != nil || pos.IsZero() {
@@ -274,25 +284,38 @@ func (c *Client) cursorOrder(f Frame, sc *StreamCounters, st *streamState) {
 		return
 	}
 	last := st.lastPos
-	st.lastPos = pos
 	if last.IsZero() {
+		st.lastPos = pos
 		return
+	}
+	gap := func(missing int64, why string) {
+		sc.Gaps.Add(1)
+		st.missing += missing
+		c.note(fmt.Sprintf("%s gap: cursor %s after %s: %s", f.Stream, f.Cursor, last, why))
 	}
 	sameFile := pos.File == last.File && pos.FP == last.FP
 	switch {
 	case sameFile && pos.Line == last.Line:
 		sc.Duplicates.Add(1)
 		c.note(fmt.Sprintf("%s duplicate: cursor %s repeated", f.Stream, f.Cursor))
+		return // keep lastPos
 	case sameFile && pos.Line < last.Line:
 		sc.OutOfOrder.Add(1)
 		c.note(fmt.Sprintf("%s out of order: cursor %s after %s", f.Stream, f.Cursor, last))
+		return
 	case sameFile && pos.Line > last.Line+1:
-		sc.Gaps.Add(1)
-		c.note(fmt.Sprintf("%s gap: cursor %s after %s (lines %d..%d not received)", f.Stream, f.Cursor, last, last.Line+1, pos.Line-1))
-	case !sameFile && pos.Line != 1:
-		sc.Gaps.Add(1)
-		c.note(fmt.Sprintf("%s gap: cursor %s is not the first line of a new file (after %s)", f.Stream, f.Cursor, last))
+		gap(pos.Line-last.Line-1, fmt.Sprintf("lines %d..%d not received", last.Line+1, pos.Line-1))
+	case !sameFile:
+		if next := last.File%c.o.MaxFiles + 1; pos.File != next {
+			gap(0, fmt.Sprintf("file %d follows file %d, want %d (maxFiles %d)", pos.File, last.File, next, c.o.MaxFiles))
+		} else if c.o.MaxEntries > 0 && last.Line < int64(c.o.MaxEntries) {
+			gap(int64(c.o.MaxEntries)-last.Line, fmt.Sprintf("file %d ended at line %d, want %d", last.File, last.Line, c.o.MaxEntries))
+		}
+		if pos.Line != 1 {
+			gap(pos.Line-1, fmt.Sprintf("a new file starts at line %d, want 1", pos.Line))
+		}
 	}
+	st.lastPos = pos
 }
 
 func (c *Client) streamOr(stream string) *StreamCounters {

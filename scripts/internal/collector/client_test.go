@@ -203,7 +203,28 @@ func TestCursorContinuityWithoutSeq(t *testing.T) {
 	c, r := run(t, collector.Options{Addr: srv.Addr, Signer: coll, ExpectOwner: dist.Keys.PublicHex})
 	s := collector.Summarize([]*collector.Client{c}, []collector.Result{r}, time.Second)
 	rc := s.Streams["receipt"]
-	if rc.Frames != 7 || rc.Gaps != 2 || rc.Duplicates != 1 || rc.OutOfOrder != 1 || rc.ClientsWithoutSeq != 1 {
-		t.Errorf("counts = %+v; want 7 frames, 2 gaps, 1 duplicate, 1 out of order, checked without seq", rc)
+	if rc.Frames != 7 || rc.Gaps != 2 || rc.Missing != 5 || rc.Duplicates != 1 || rc.OutOfOrder != 1 || rc.ClientsWithoutSeq != 1 {
+		t.Errorf("counts = %+v; want 7 frames, 2 gaps (5 lines missing), 1 duplicate, 1 out of order, checked without seq", rc)
+	}
+}
+
+// With the writer's maxEntries known, a file that ended early and a skipped file number are gaps.
+func TestCursorRotationChecks(t *testing.T) {
+	hk, dist, coll, _ := signers(t)
+	var script []firehosetest.Message
+	for _, cur := range []string{
+		"9.7.700.00000000000000aa", "9.8.800.00000000000000aa", // file 9 complete (8 entries)
+		"10.1.90.00000000000000bb", "10.2.190.00000000000000bb",
+		"2.1.50.00000000000000cc", // file 1 skipped
+		"3.1.50.00000000000000dd", // file 2 ended at line 1 of 8
+	} {
+		script = append(script, firehosetest.Text(firehosetest.Frame(t, dist, protocol.KindReceipt,
+			[]byte(`{"receiptId":"x"}`), cur)))
+	}
+	srv := firehosetest.Start(t, hk, script)
+	c, r := run(t, collector.Options{Addr: srv.Addr, Signer: coll, MaxEntries: 8})
+	rc := collector.Summarize([]*collector.Client{c}, []collector.Result{r}, time.Second).Streams["receipt"]
+	if rc.Frames != 6 || rc.Gaps != 2 || rc.Missing != 7 {
+		t.Errorf("counts = %+v; want 6 frames, 2 gaps, 7 lines known missing", rc)
 	}
 }

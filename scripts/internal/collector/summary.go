@@ -24,7 +24,7 @@ type StreamSummary struct {
 	// Lowest first seq and highest newest seq over clients; 0 when no frame had a seq.
 	FirstSeq int64 `json:"firstSeq"`
 	LastSeq  int64 `json:"lastSeq"`
-	// Clients whose frames carried no seq (order checked only by cursor repetition).
+	// Clients whose frames carried no seq (order checked by cursor continuity).
 	ClientsWithoutSeq int     `json:"clientsWithoutSeq,omitempty"`
 	Latency           Latency `json:"latency"`
 }
@@ -101,7 +101,7 @@ func Summarize(clients []*Client, results []Result, elapsed time.Duration) Summa
 			ss.Invalid += sc.Invalid.Load()
 			ss.Verified += sc.Verified.Load()
 			ss.Gaps += sc.Gaps.Load()
-			ss.Missing += st.seq.missing()
+			ss.Missing += st.seq.missing() + st.missing
 			ss.Duplicates += sc.Duplicates.Load()
 			ss.OutOfOrder += sc.OutOfOrder.Load()
 			if st.seq.started {
@@ -186,7 +186,7 @@ func (s Summary) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s frames %d (per client %d..%d), bytes %d, invalid %d, gaps %d, missing %d, dup %d, ooo %d",
 			name, ss.Frames, ss.MinPerClient, ss.MaxPerClient, ss.Bytes, ss.Invalid, ss.Gaps, ss.Missing, ss.Duplicates, ss.OutOfOrder)
 		if ss.ClientsWithoutSeq > 0 {
-			fmt.Fprintf(w, " (%d clients saw frames without seq: order checked by cursor only)", ss.ClientsWithoutSeq)
+			fmt.Fprintf(w, " (%d clients saw frames without seq: order checked by cursors)", ss.ClientsWithoutSeq)
 		}
 		fmt.Fprintln(w)
 	}

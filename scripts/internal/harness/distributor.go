@@ -211,12 +211,11 @@ type Replay struct {
 	output  strings.Builder
 }
 
-// replayArgs is the load generator's command line: count entries at rate per second (0 = as fast
-// as possible), rotating every maxEntries, maxFiles files before wrapping.
+// ReplayArgs is the load generator's command line: count receipts at rate per second (0 = as
+// fast as possible), rotating every maxEntries, maxFiles files before wrapping.
 func ReplayArgs(dataLog string, count, rate, maxEntries, maxFiles int) []string {
-	return []string{"replay", "--generate", "--dir", dataLog, "--stream", "receipt",
-		"--count", fmt.Sprint(count), "--rate", fmt.Sprint(rate),
-		"--max-entries", fmt.Sprint(maxEntries), "--max-files", fmt.Sprint(maxFiles)}
+	return []string{"replay", "--generate", fmt.Sprint(count), "--streams", "receipt", "--dir", dataLog,
+		"--rate", fmt.Sprint(rate), "--max-entries", fmt.Sprint(maxEntries), "--max-files", fmt.Sprint(maxFiles), "--quiet"}
 }
 
 func StartReplay(bin string, args []string) (*Replay, error) {

@@ -1,0 +1,65 @@
+package dbstore
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+)
+
+// versioner answers PRAGMA data_version on one dedicated connection. SQLite documents that two
+// readings on the same connection differ if any other connection (the archiver, another process)
+// committed a change in between, in WAL and rollback mode alike. A pool's connections each have
+// their own counter, hence the dedicated one.
+type versioner struct {
+	mu    sync.Mutex
+	conn  *sql.Conn
+	taken time.Time
+	gen   int64 // bumped with each new connection: counters of different connections do not compare
+}
+
+// DataVersion returns a number that changes whenever someone else commits to the table's file.
+// Equal readings mean the file's content is unchanged in between, so a reply computed after the
+// first reading is still exact at the second.
+func (s *Store) DataVersion(ctx context.Context, t Table) (int64, error) {
+	if s == nil {
+		return 0, ErrNoStore
+	}
+	if t < 0 || t >= numTables || s.dbs[t] == nil {
+		return 0, ErrUnsupported
+	}
+	d := s.dbs[t]
+	v := &d.version
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	// Renewed like the pool's connections, so an immutable fallback connection does not last.
+	if v.conn != nil && time.Since(v.taken) > connLifetime {
+		v.conn.Close()
+		v.conn = nil
+	}
+	if v.conn == nil {
+		c, err := d.pool.Conn(ctx)
+		if err != nil {
+			return 0, d.errorf("%v", err)
+		}
+		v.conn, v.taken = c, time.Now()
+		v.gen++
+	}
+	var n int64
+	if err := v.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&n); err != nil {
+		// Drop the connection; the next call takes a fresh one.
+		v.conn.Close()
+		v.conn = nil
+		return 0, d.errorf("%v", err)
+	}
+	return v.gen<<40 | n, nil
+}
+
+func (v *versioner) close() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.conn != nil {
+		v.conn.Close()
+		v.conn = nil
+	}
+}

@@ -1,0 +1,65 @@
+package queryapi_test
+
+import (
+	"bytes"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/shardeum/distributor/dbstore/archivegen"
+	"github.com/shardeum/distributor/queryapi"
+)
+
+// TestCachesFollowTheArchiver: the archiver (WAL, its connection open) appends cycles while the same
+// requests repeat; every reply shows the rows committed before it, and replies of an unchanged
+// archive are byte-identical whether served from the caches or computed.
+func TestCachesFollowTheArchiver(t *testing.T) {
+	dir := copyArchive(t)
+	w, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "receipts.sqlite3")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.SetMaxOpenConns(1)
+	cw, _ := sql.Open("sqlite", "file:"+filepath.Join(dir, "cycles.sqlite3")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	defer cw.Close()
+	cw.SetMaxOpenConns(1)
+
+	e := newEnvDir(t, dir)
+	nocache := newEnvDir(t, dir, func(o *queryapi.Options) { o.ResponseCacheBytes = -1; o.RowCacheBytes = -1 })
+	o := archivegen.Options{}
+	for c := 50; c < 55; c++ {
+		for round := 0; round < 2; round++ {
+			nonce := map[string]any{"count": 3.0, "nonce": float64(round)}
+			got := e.post("/receipt", nonce)
+			want := nocache.post("/receipt", nonce)
+			if !bytes.Equal(got.body, want.body) {
+				t.Fatalf("cycle %d: cached reply differs from computed one", c)
+			}
+			if ids(t, list(t, e.signedReply(got), "receipts"), "receiptId") != short(archivegen.TxID(c-1, 6), archivegen.TxID(c-1, 5), archivegen.TxID(c-1, 4)) {
+				t.Fatalf("cycle %d: stale newest receipts", c)
+			}
+			ci := e.signedReply(e.post("/cycleinfo", map[string]any{"count": 1.0, "nonce": float64(round)}))
+			if counters(t, ci)[0] != float64(c-1) {
+				t.Fatalf("stale cycle %v", counters(t, ci))
+			}
+		}
+		for i := 0; i < 7; i++ {
+			if _, err := w.Exec(archivegen.InsertSQL["receipts.sqlite3"], archivegen.Row("receipts.sqlite3", o, c, i)...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := cw.Exec(archivegen.InsertSQL["cycles.sqlite3"], archivegen.Row("cycles.sqlite3", o, c, 0)...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A row rewritten in place (same id, new content) shows the new content.
+	id := archivegen.TxID(54, 6)
+	if _, err := w.Exec("UPDATE receipts SET executionShardKey = 'beef' WHERE receiptId = ?", id); err != nil {
+		t.Fatal(err)
+	}
+	l := list(t, e.signedReply(e.post("/receipt", map[string]any{"count": 3.0})), "receipts")
+	if field(t, l[0], "executionShardKey") != "beef" {
+		t.Errorf("updated row not seen: %v", field(t, l[0], "executionShardKey"))
+	}
+}

@@ -3,9 +3,9 @@ package child_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -25,6 +25,9 @@ import (
 var childBin string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asParentEnv) != "" {
+		os.Exit(runAsParent())
+	}
 	dir, err := os.MkdirTemp("", "child-test-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -156,6 +159,43 @@ func (w *tlogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// checkGoroutines fails the test if goroutines of the process boundary (go-plugin, yamux, net/rpc,
+// websocket, this package) outlive it. Call it first in a test: cleanups run last-in first-out.
+func checkGoroutines(t *testing.T) {
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			leaked := leakedGoroutines()
+			if leaked == "" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("goroutines left behind:\n%s", leaked)
+				return
+			}
+			time.Sleep(20 * time.Millisecond) // polling: goroutine exit has no event to wait on
+		}
+	})
+}
+
+func leakedGoroutines() string {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "checkGoroutines") || strings.Contains(g, "leakedGoroutines") || strings.Contains(g, "testing.(*M).Run") {
+			continue
+		}
+		for _, mark := range []string{"distributor/child.", "distributor/child_test.", "hashicorp/go-plugin", "hashicorp/yamux", "net/rpc", "coder/websocket"} {
+			if strings.Contains(g, mark) {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n\n")
+}
+
 // spawn starts a child with cfg and makes sure it is gone when the test ends.
 func spawn(t *testing.T, cfg []byte, ev child.Events) *child.Process {
 	t.Helper()
@@ -276,7 +316,10 @@ func readCloseCode(t *testing.T, ws *websocket.Conn) (websocket.StatusCode, stri
 	}
 }
 
-var _ = io.EOF
-var _ = runtime.NumGoroutine
-
 func asCloseError(err error, ce *websocket.CloseError) bool { return errors.As(err, ce) }
+
+func hexOf(b []byte) string { return hex.EncodeToString(b) }
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}

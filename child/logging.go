@@ -72,14 +72,20 @@ func (f *stderrForwarder) line(b []byte) {
 		f.log.Error("child stderr", "child", pid, "line", string(b))
 		return
 	}
+	// slog's JSONHandler writes level/msg/time; hclog's (go-plugin in the child) @level/@message/@timestamp.
 	level := slog.LevelInfo
-	if s, ok := m["level"].(string); ok {
-		_ = level.UnmarshalText([]byte(s))
+	for _, k := range []string{"level", "@level"} {
+		if s, ok := m[k].(string); ok {
+			_ = level.UnmarshalText([]byte(s))
+		}
 	}
 	msg, _ := m["msg"].(string)
-	delete(m, "level")
-	delete(m, "msg")
-	delete(m, "time")
+	if hm, ok := m["@message"].(string); ok {
+		msg = hm
+	}
+	for _, k := range []string{"level", "msg", "time", "@level", "@message", "@timestamp"} {
+		delete(m, k)
+	}
 	attrs := make([]any, 0, 2+2*len(m))
 	attrs = append(attrs, "child", pid)
 	for k, v := range m {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestCloseClientWith1000(t *testing.T) {
+	checkGoroutines(t)
 	ev := newEvents()
 	p := spawn(t, testConfig(t, t.TempDir(), 0), ev)
 	fp := newFakeParent(t)
@@ -40,6 +41,7 @@ func TestCloseClientWith1000(t *testing.T) {
 }
 
 func TestShutdownCloses1001(t *testing.T) {
+	checkGoroutines(t)
 	ev := newEvents()
 	p := spawn(t, testConfig(t, t.TempDir(), 0), ev)
 	fp := newFakeParent(t)
@@ -70,6 +72,7 @@ func TestShutdownCloses1001(t *testing.T) {
 }
 
 func TestKilledChild(t *testing.T) {
+	checkGoroutines(t)
 	ev := newEvents()
 	p := spawn(t, testConfig(t, t.TempDir(), 0), ev)
 	fp := newFakeParent(t)

@@ -176,7 +176,11 @@ type hub struct {
 }
 
 func newHub(f *hubFeed, st logreader.Stream, src Source) *hub {
-	return &hub{
+	pos := ""
+	if p, ok := src.(positioner); ok {
+		pos = p.Position().String()
+	}
+	return &hub{pos: pos,
 		f: f, stream: st, kind: protocol.Kind(st), src: src,
 		ring: make([]*frame, ringFrames), first: 1,
 		index: make(map[string]int64), subs: make(map[*client]struct{}), pending: make(map[*client]*catchup),
@@ -291,6 +295,7 @@ func (h *hub) publish(cursor string, data []byte) {
 	// last line their reader sent: everything after it comes from the hub.
 	for c, cu := range h.pending {
 		if cu.lastSent == cursor {
+			h.f.log.Debug("hub reached a catch-up", "client", c.info.ID, "stream", h.stream)
 			delete(h.pending, c)
 			h.subs[c] = struct{}{}
 			cu.joined = true
@@ -355,6 +360,7 @@ func (h *hub) join(c *client, after string) {
 		h.subs[c] = struct{}{}
 		return
 	}
+	h.f.log.Debug("resuming from disk", "client", c.info.ID, "stream", h.stream, "cursor", after)
 	ctx, cancel := context.WithCancel(c.ctx)
 	stopWithFeed := context.AfterFunc(h.f.ctx, cancel)
 	cu := &catchup{lastSent: after, cancel: cancel}
@@ -421,6 +427,7 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup, pos logreader
 			return
 		}
 		if seq, ok := h.ringFrom(c, cursor); ok {
+			h.f.log.Debug("catch-up met the ring", "client", c.info.ID, "stream", h.stream, "ring_frames", h.seq-seq+1)
 			h.replayLocked(c, seq)
 			delete(h.pending, c)
 			h.subs[c] = struct{}{}

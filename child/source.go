@@ -45,3 +45,14 @@ type minLevel struct {
 func (h *minLevel) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
+
+func (h *minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return &minLevel{Handler: h.Handler.WithAttrs(as), min: h.min}
+}
+
+func (h *minLevel) WithGroup(name string) slog.Handler {
+	return &minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
+}
+
+// positioner is a Source that knows where it stands before its first entry (logreader.Reader does).
+type positioner interface{ Position() logreader.Position }

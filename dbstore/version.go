@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,8 +13,10 @@ import (
 // committed a change in between, in WAL and rollback mode alike. A pool's connections each have
 // their own counter, hence the dedicated one.
 type versioner struct {
-	mu    sync.Mutex
+	pinned atomic.Bool // conn is open, and so holds the -shm of a WAL file in place
+	mu     sync.Mutex
 	conn  *sql.Conn
+	stmt  *sql.Stmt
 	taken time.Time
 	gen   int64 // bumped with each new connection: counters of different connections do not compare
 }
@@ -29,35 +32,65 @@ func (s *Store) DataVersion(ctx context.Context, t Table) (int64, error) {
 		return 0, ErrUnsupported
 	}
 	d := s.dbs[t]
-	v := &d.version
+	if d.version.pinned.Load() {
+		if tok, ok := d.shm.token(); ok {
+			return tok, nil
+		}
+	}
+	return d.version.dataVersion(ctx, d)
+}
+
+func (v *versioner) dataVersion(ctx context.Context, d *db) (int64, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	// Renewed like the pool's connections, so an immutable fallback connection does not last.
+	var old *sql.Conn
+	var oldStmt *sql.Stmt
 	if v.conn != nil && time.Since(v.taken) > connLifetime {
-		v.conn.Close()
-		v.conn = nil
+		// Open the successor before closing: a WAL file's -shm stays held throughout.
+		old, oldStmt = v.conn, v.stmt
+		v.conn, v.stmt = nil, nil
 	}
+	defer func() {
+		if old != nil {
+			oldStmt.Close()
+			old.Close()
+		}
+	}()
 	if v.conn == nil {
 		c, err := d.pool.Conn(ctx)
 		if err != nil {
 			return 0, d.errorf("%v", err)
 		}
-		v.conn, v.taken = c, time.Now()
+		st, err := c.PrepareContext(ctx, "PRAGMA data_version")
+		if err != nil {
+			c.Close()
+			return 0, d.errorf("%v", err)
+		}
+		v.conn, v.stmt, v.taken = c, st, time.Now()
 		v.gen++
 	}
 	var n int64
-	if err := v.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&n); err != nil {
-		// Drop the connection; the next call takes a fresh one.
-		v.conn.Close()
-		v.conn = nil
+	if err := v.stmt.QueryRowContext(ctx).Scan(&n); err != nil {
+		v.closeLocked() // the next call takes a fresh connection
 		return 0, d.errorf("%v", err)
 	}
+	v.pinned.Store(true)
 	return v.gen<<40 | n, nil
 }
 
 func (v *versioner) close() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.closeLocked()
+}
+
+func (v *versioner) closeLocked() {
+	v.pinned.Store(false)
+	if v.stmt != nil {
+		v.stmt.Close()
+		v.stmt = nil
+	}
 	if v.conn != nil {
 		v.conn.Close()
 		v.conn = nil

@@ -94,6 +94,7 @@ func (p *parent) spawn(s *slot) {
 	})
 	p.mu.Lock()
 	s.proc, s.err, s.spawned = proc, err, time.Now()
+	closed := p.closed
 	if err != nil {
 		s.state = exited
 		p.unplace(s)
@@ -101,7 +102,7 @@ func (p *parent) spawn(s *slot) {
 	} else {
 		s.pid = proc.Pid()
 		s.state = running
-		if p.closed {
+		if closed {
 			s.state = retiring
 			p.unplace(s)
 		}
@@ -113,6 +114,11 @@ func (p *parent) spawn(s *slot) {
 		return
 	}
 	p.log.Info("child started", "pid", s.pid)
+	if closed { // Run is stopping and may have stopped waiting for this one: stop it here too
+		if !p.goTracked(func() { _ = proc.Shutdown(time.Second) }) {
+			_ = proc.Kill()
+		}
+	}
 	if cur := p.cfg.Load(); cur != cfg { // a SIGUSR1 arrived while it was starting
 		if err := proc.Reload(cur.JSON()); err != nil {
 			p.log.Warn("reload of new child failed", "pid", s.pid, "err", err)
@@ -144,7 +150,7 @@ func (p *parent) watch(s *slot) {
 	delete(p.metrics.seen, s)
 	p.mu.Unlock()
 	if was == retiring {
-		p.log.Info("child exited", "pid", s.pid)
+		p.log.Debug("child exited", "pid", s.pid)
 	} else {
 		p.log.Warn("child exited unexpectedly", "pid", s.pid, "clients_dropped", dropped)
 	}

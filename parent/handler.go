@@ -1,8 +1,10 @@
 package parent
 
 import (
+	"encoding/json"
 	"net/http"
 
+	"github.com/shardeum/distributor/dbstore"
 	"github.com/shardeum/distributor/protocol"
 	"github.com/shardeum/distributor/queryapi"
 )
@@ -11,16 +13,35 @@ import (
 // everything else to the REST API, which also carries /is-alive, /is-healthy and
 // /status so they share its CORS and rate limiting.
 func (p *parent) handler() http.Handler {
-	cfg := p.cfg.Load()
+	db := p.db.Load()
+	p.api.Store(p.restAPI(db.store))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUpgrade(r) {
+			p.serveUpgrade(w, r)
+			return
+		}
+		if r.Method == http.MethodPost && dataRoutes[r.URL.Path] {
+			if db := p.db.Load(); db.store == nil {
+				noDB(w, db.err)
+				return
+			}
+		}
+		p.api.Load().ServeHTTP(w, r)
+	})
+}
+
+// restAPI builds the REST routes on st (nil: the archive is unavailable, and the
+// data routes are answered by noDB before they reach it).
+func (p *parent) restAPI(st *dbstore.Store) *queryapi.API {
 	api := queryapi.New(queryapi.Options{
-		Store:  p.store,
+		Store:  st,
 		Signer: func() protocol.Signer { return p.cfg.Load().Signer() },
 		Auth: func() protocol.Auth {
 			a := p.cfg.Load().Auth()
 			a.Now = p.opts.Now
 			return a
 		},
-		RateLimit:    cfg.RateLimit,
+		RateLimit:    p.cfg.Load().RateLimit,
 		PublicConfig: func() any { return p.publicConfig(p.cfg.Load()) },
 		Metrics:      p.metricsBody,
 		Logger:       p.log,
@@ -28,11 +49,10 @@ func (p *parent) handler() http.Handler {
 	api.Handle("/is-alive", http.HandlerFunc(serveAlive))
 	api.Handle("/is-healthy", http.HandlerFunc(p.serveHealthy))
 	api.Handle("/status", http.HandlerFunc(p.serveStatus))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isUpgrade(r) {
-			p.serveUpgrade(w, r)
-			return
-		}
-		api.ServeHTTP(w, r)
-	})
+	return api
+}
+
+func jsonString(s string) (string, error) {
+	b, err := json.Marshal(s)
+	return string(b), err
 }

@@ -182,5 +182,64 @@ func TestHandoffRightAfterChildKilled(t *testing.T) {
 		w.close()
 		r.waitStatus("0 children", childCount(0))
 	}
-	t.Logf("handoffs that hit the dead child and were retried: %d of 5", strings.Count(r.logs.String(), "child failed a handoff"))
+	t.Logf("handoffs that met the dead child and were retried elsewhere: %d (5 rounds)", strings.Count(r.logs.String(), "child failed a handoff"))
+	if os.Getenv("SHOWLOG") != "" {
+		t.Log(r.logs.String())
+	}
+}
+
+// Started before its archive exists: data routes answer a clean 500 (with CORS) and
+// /is-healthy 503; once the files appear, the next sweep opens them and REST is served.
+func TestArchiveAppearsLater(t *testing.T) {
+	src := filepath.Join(repoRoot(t), "testdata", "archiver-db")
+	if _, err := os.Stat(filepath.Join(src, "cycles.sqlite3")); err != nil {
+		t.Skip("testdata/archiver-db not present yet")
+	}
+	e := newEnv(t, 5, false)
+	r := startParent(t, e, runOpts{sweep: 50 * time.Millisecond})
+	resp, err := http.Post("http://"+r.addr+"/totalData", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(string(body), "archive DB unavailable") || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("POST /totalData without DB = %d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	if code, _ := get(t, r.addr, "/is-healthy"); code != 503 {
+		t.Fatalf("/is-healthy without DB = %d", code)
+	}
+	before := metrics(t, r.addr)
+
+	dst := filepath.Join(e.dir, "no-archiver-db")
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(src)
+	for _, de := range entries {
+		b, err := os.ReadFile(filepath.Join(src, de.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp := filepath.Join(e.dir, de.Name()+".part") // whole files appear at once, as an archiver's do
+		write(t, tmp, string(b))
+		if err := os.Rename(tmp, filepath.Join(dst, de.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "/is-healthy 200 after the archive appeared", func() bool { c, _ := get(t, r.addr, "/is-healthy"); return c == 200 })
+	resp, err = http.Post("http://"+r.addr+"/totalData", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "sender is required") {
+		t.Errorf("POST /totalData with DB = %d %s", resp.StatusCode, body)
+	}
+	after := metrics(t, r.addr)
+	if after["cycle"].Count <= before["cycle"].Count {
+		t.Errorf("/metrics cycle count %v -> %v: DB rows not added", before["cycle"].Count, after["cycle"].Count)
+	}
+	waitLog(t, r, "archive DB opened")
 }

@@ -34,15 +34,22 @@ var metricStreams = []struct {
 func (m *metricsState) init(st *dbstore.Store, now time.Time) {
 	m.streams = map[string]*streamCount{}
 	for _, ms := range metricStreams {
-		sc := &streamCount{last: now}
-		if st != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			if n, err := st.Count(ctx, ms.table); err == nil {
-				sc.total = n
-			}
-			cancel()
+		m.streams[ms.name] = &streamCount{last: now}
+	}
+	m.addCounts(st)
+}
+
+// addCounts adds the archive's row counts (at start, or when it opens later).
+func (m *metricsState) addCounts(st *dbstore.Store) {
+	if st == nil {
+		return
+	}
+	for _, ms := range metricStreams {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if n, err := st.Count(ctx, ms.table); err == nil {
+			m.streams[ms.name].total += n
 		}
-		m.streams[ms.name] = sc
+		cancel()
 	}
 }
 

@@ -226,6 +226,11 @@ func TestSIGTERMWithHungChildKilledAtGrace(t *testing.T) {
 	if err := syscall.Kill(stopped, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	// A reload now waits on the hung child; it must not hold up the stop either.
+	if err := p.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the reload to start", func() bool { return strings.Contains(p.logs.String(), "reloading the configuration") })
 	start := time.Now()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -248,4 +253,15 @@ func TestSIGTERMWithHungChildKilledAtGrace(t *testing.T) {
 		t.Errorf("stopped after %s: the hung child cannot have been waited for", took)
 	}
 	t.Logf("graceful stop with a SIGSTOPped child took %s (grace 2s)", took.Round(time.Millisecond))
+}
+
+func waitFor(t testing.TB, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -1,8 +1,14 @@
 package parent
 
 import (
+	"sync"
+	"time"
+
 	"github.com/shardeum/distributor/protocol"
 )
+
+// reloadWait bounds how long a reload waits for the children's answers.
+const reloadWait = 5 * time.Second
 
 // reload is SIGUSR1: re-read the configuration, hand it to every child, then close
 // the subscribers it no longer admits (expired or removed: 1001). A configuration
@@ -14,6 +20,7 @@ func (p *parent) reload() {
 		p.sweep("expired")
 		return
 	}
+	p.log.Info("SIGUSR1: reloading the configuration")
 	next, err := p.opts.ConfigLoader()
 	if err != nil {
 		p.log.Error("SIGUSR1: reload failed; keeping the current configuration", "err", err)
@@ -26,16 +33,31 @@ func (p *parent) reload() {
 	}
 	p.cfg.Store(next)
 	data := next.JSON()
+	var wg sync.WaitGroup
 	for _, s := range p.readySlots() { // one still starting reloads itself when it is up (spawn)
 		if s.proc == nil {
 			continue
 		}
-		if err := s.proc.Reload(data); err != nil {
-			p.log.Warn("SIGUSR1: child reload failed", "pid", s.pid, "err", err)
+		wg.Add(1)
+		if !p.goTracked(func() {
+			defer wg.Done()
+			if err := s.proc.Reload(data); err != nil {
+				p.log.Warn("SIGUSR1: child reload failed", "pid", s.pid, "err", err)
+			}
+		}) {
+			wg.Done()
 		}
+	}
+	answered := make(chan struct{})
+	go func() { wg.Wait(); close(answered) }()
+	select {
+	case <-answered:
+	case <-time.After(reloadWait):
+		p.log.Warn("SIGUSR1: a child did not answer the reload in time; going on without it", "waited", reloadWait)
 	}
 	p.log.Info("SIGUSR1: configuration reloaded", "subscribers", len(next.Subscribers),
 		"limitToSubscribersOnly", next.LimitToSubscribersOnly, "children", len(p.readySlots()))
+	p.retryDB()
 	p.sweep("expired or removed")
 }
 
@@ -76,6 +98,6 @@ func (p *parent) sweep(why string) {
 	p.mu.Unlock()
 	for _, v := range victims {
 		p.log.Info("closing subscriber", "reason", v.reason, "key", v.c.key, "client", v.c.id, "pid", v.c.slot.pid, "sweep", why)
-		p.closeClient(v.c, int(protocol.CloseExpired), v.reason)
+		p.goTracked(func() { p.closeClient(v.c, int(protocol.CloseExpired), v.reason) }) // a wedged child delays only its own
 	}
 }

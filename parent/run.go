@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/shardeum/distributor/config"
-	"github.com/shardeum/distributor/dbstore"
+	"github.com/shardeum/distributor/queryapi"
 )
 
 // parent is the state of one Run.
@@ -26,9 +26,9 @@ type parent struct {
 	started time.Time
 	addr    net.Addr
 
-	cfg   atomic.Pointer[config.Config]
-	store *dbstore.Store // nil when the archive DB could not open
-	dbErr error
+	cfg atomic.Pointer[config.Config]
+	db  atomic.Pointer[dbState]      // the archive, or why it is unavailable
+	api atomic.Pointer[queryapi.API] // REST routes on the current archive (nil while it is unavailable)
 
 	spawnCtx context.Context // children's lifetime; cancelled last
 	wg       sync.WaitGroup  // background goroutines (watchers, retirements, sweeps)
@@ -76,11 +76,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	p.addr = ln.Addr()
 
 	p.openDB(cfg)
-	defer func() {
-		if p.store != nil {
-			_ = p.store.Close()
-		}
-	}()
+	defer p.closeDB()
 
 	spawnCtx, cancelSpawn := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSpawn()
@@ -129,32 +125,60 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	return nil
 }
 
-// openDB opens the archive read-only. A failure is logged once; the firehose keeps
-// running and /is-healthy answers 503 with the reason.
-func (p *parent) openDB(cfg *config.Config) {
-	defer func() { p.metrics.init(p.store, p.started) }()
-	st, err := dbstore.OpenWith(dbstore.Options{Dir: cfg.ArchiverDBDir, Files: dbstore.Files(cfg.ArchiverData), Logger: p.log})
-	if err != nil {
-		p.dbErr = err
-		p.log.Error("archive DB unavailable; serving the firehose only, REST queries fail and /is-healthy is 503", "err", err)
-		return
-	}
-	p.store = st
-}
-
-// loop handles SIGUSR1 and the periodic expiry sweep until ctx is done.
+// loop handles SIGUSR1 and the periodic expiry sweep until ctx is done. The work
+// itself (RPCs to children, any of which may be wedged) runs in one worker
+// goroutine, so the loop always answers ctx at once; requests that arrive while the
+// worker is busy are coalesced, a pending reload winning over a sweep.
 func (p *parent) loop(ctx context.Context, usr1 <-chan os.Signal) {
 	t := time.NewTicker(p.opts.SweepInterval)
 	defer t.Stop()
+	const (
+		doSweep = 1 << iota
+		doReload
+	)
+	var (
+		mu      sync.Mutex
+		pending int
+		wake    = make(chan struct{}, 1)
+	)
+	request := func(what int) {
+		mu.Lock()
+		pending |= what
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	p.goTracked(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			}
+			mu.Lock()
+			what := pending
+			pending = 0
+			mu.Unlock()
+			switch {
+			case what&doReload != 0:
+				p.reload() // sweeps too
+			case what&doSweep != 0:
+				p.retryDB()
+				p.sweep("expired")
+				p.observe(p.readySlots())
+			}
+		}
+	})
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-usr1:
-			p.reload()
+			request(doReload)
 		case <-t.C:
-			p.sweep("expired")
-			p.observe(p.readySlots())
+			request(doSweep)
 		}
 	}
 }
@@ -193,7 +217,7 @@ func (p *parent) stop(srv *http.Server) {
 			select {
 			case <-s.ready:
 			case <-time.After(time.Until(deadline)):
-				return // spawnCtx cancellation ends it
+				return // still starting: spawn stops it once it is up (p.closed)
 			}
 			if s.proc == nil {
 				return

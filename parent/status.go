@@ -144,8 +144,8 @@ func (p *parent) status() Status {
 		DB:            "ok",
 		Children:      []ChildStatus{},
 	}
-	if p.store == nil {
-		st.DB = p.dbErr.Error()
+	if db := p.db.Load(); db.store == nil {
+		st.DB = oneLine(db.err.Error())
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -232,12 +232,11 @@ func serveAlive(w http.ResponseWriter, r *http.Request) {
 
 // health returns "" when the archive DB answers and no child reports a dead reader.
 func (p *parent) health() string {
-	if p.store == nil {
-		return "archive DB unavailable: " + p.dbErr.Error()
+	db := p.db.Load()
+	if db.store == nil {
+		return "archive DB unavailable: " + db.err.Error()
 	}
-	ctx, cancel := contextTimeout(statsTimeout)
-	defer cancel()
-	if err := p.store.Check(ctx); err != nil {
+	if err := dbCheck(db.store); err != nil {
 		return "archive DB: " + err.Error()
 	}
 	for s, r := range p.collect(p.runningSlots()) {

@@ -190,7 +190,9 @@ func (p *parent) handoff(conn net.Conn, pre []byte, remote string, hs protocol.H
 			return nil
 		}
 		lastErr, exclude = fmt.Errorf("handoff to child %d: %w", s.pid, err), s
-		if _, serr := s.proc.Stats(); serr != nil || isExited(s.proc) {
+		// A child that still answers Stats refused this one connection: keep it (and its
+		// clients). One that is gone or wedged is taken out and killed.
+		if r := p.collect([]*slot{s})[s]; r.err != nil || isExited(s.proc) {
 			p.markDead(s, err)
 		}
 		p.release(c)

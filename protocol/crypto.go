@@ -35,6 +35,7 @@ func (k HashKey) String() string { return hex.EncodeToString(k[:]) }
 type keyedHash struct {
 	key HashKey
 	h   hash.Hash
+	sum [32]byte // Sum's output buffer: a local would escape through the interface call
 }
 
 var hashPool sync.Pool
@@ -52,8 +53,8 @@ func (k HashKey) Sum(canonical []byte) [32]byte {
 		kh.h.Reset()
 	}
 	kh.h.Write(canonical)
-	var out [32]byte
-	kh.h.Sum(out[:0])
+	kh.h.Sum(kh.sum[:0])
+	out := kh.sum
 	hashPool.Put(kh)
 	return out
 }

@@ -61,7 +61,7 @@ type route struct {
 	schema protocol.Schema
 	post   func(a *API, ctx context.Context, body map[string]any) reply
 	get    func(a *API, w http.ResponseWriter, r *http.Request)
-	table  dbstore.Table // the one file a cached route reads
+	tables []dbstore.Table // the files a cached route reads
 	cached bool
 }
 
@@ -99,12 +99,12 @@ func New(o Options) *API {
 		a.resp = newRespCache(o.ResponseCacheBytes)
 	}
 	a.routes = map[string]route{
-		"/cycleinfo":   {method: http.MethodPost, schema: cycleInfoSchema, post: (*API).cycleInfo, table: dbstore.Cycles, cached: true},
-		"/receipt":     {method: http.MethodPost, schema: rowsSchema, post: receiptRoute.serve, table: dbstore.Receipts, cached: true},
-		"/originalTx":  {method: http.MethodPost, schema: rowsSchema, post: originalTxRoute.serve, table: dbstore.OriginalTxs, cached: true},
-		"/account":     {method: http.MethodPost, schema: accountSchema, post: (*API).account, table: dbstore.Accounts, cached: true},
-		"/transaction": {method: http.MethodPost, schema: transactionSchema, post: (*API).transaction, table: dbstore.Transactions, cached: true},
-		"/totalData":   {method: http.MethodPost, schema: totalDataSchema, post: (*API).totalData},
+		"/cycleinfo":   {method: http.MethodPost, schema: cycleInfoSchema, post: (*API).cycleInfo, tables: []dbstore.Table{dbstore.Cycles}, cached: true},
+		"/receipt":     {method: http.MethodPost, schema: rowsSchema, post: receiptRoute.serve, tables: []dbstore.Table{dbstore.Receipts}, cached: true},
+		"/originalTx":  {method: http.MethodPost, schema: rowsSchema, post: originalTxRoute.serve, tables: []dbstore.Table{dbstore.OriginalTxs}, cached: true},
+		"/account":     {method: http.MethodPost, schema: accountSchema, post: (*API).account, tables: []dbstore.Table{dbstore.Accounts}, cached: true},
+		"/transaction": {method: http.MethodPost, schema: transactionSchema, post: (*API).transaction, tables: []dbstore.Table{dbstore.Transactions}, cached: true},
+		"/totalData":   {method: http.MethodPost, schema: totalDataSchema, post: (*API).totalData, tables: dbstore.Tables, cached: true},
 		"/config":      {method: http.MethodGet, get: (*API).config},
 		"/metrics":     {method: http.MethodGet, get: (*API).metrics},
 	}
@@ -160,8 +160,16 @@ func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
 		return
 	}
 	key, ok := respKey(r.URL.Path, a.o.Signer(), rt.schema, body)
-	version, err := a.o.Store.DataVersion(ctx, rt.table)
-	if !ok || err != nil {
+	var version versions
+	for i, t := range rt.tables {
+		v, err := a.o.Store.DataVersion(ctx, t)
+		if err != nil {
+			ok = false
+			break
+		}
+		version[i] = v
+	}
+	if !ok {
 		a.write(w, r, rt.post(a, ctx, body), nil)
 		return
 	}

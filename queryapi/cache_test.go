@@ -43,6 +43,10 @@ func TestCachesFollowTheArchiver(t *testing.T) {
 			if counters(t, ci)[0] != float64(c-1) {
 				t.Fatalf("stale cycle %v", counters(t, ci))
 			}
+			td := e.signedReply(e.post("/totalData", map[string]any{"nonce": float64(round)}))
+			if td["totalReceipts"] != float64(7*c) || td["totalCycles"] != float64(c) {
+				t.Fatalf("stale totals %v", td)
+			}
 		}
 		for i := 0; i < 7; i++ {
 			if _, err := w.Exec(archivegen.InsertSQL["receipts.sqlite3"], archivegen.Row("receipts.sqlite3", o, c, i)...); err != nil {

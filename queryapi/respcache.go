@@ -30,8 +30,11 @@ type respCache struct {
 	maxBytes int
 }
 
+// versions holds the DataVersion of each file a reply read (unused slots zero).
+type versions [5]int64
+
 type respEntry struct {
-	version int64
+	version versions
 	body    []byte
 }
 
@@ -39,7 +42,7 @@ func newRespCache(maxBytes int) *respCache {
 	return &respCache{m: map[string]respEntry{}, maxBytes: maxBytes}
 }
 
-func (c *respCache) get(key string, version int64) []byte {
+func (c *respCache) get(key string, version versions) []byte {
 	c.mu.RLock()
 	e, ok := c.m[key]
 	c.mu.RUnlock()
@@ -49,7 +52,7 @@ func (c *respCache) get(key string, version int64) []byte {
 	return nil
 }
 
-func (c *respCache) put(key string, version int64, body []byte) {
+func (c *respCache) put(key string, version versions, body []byte) {
 	n := len(key) + len(body)
 	if n > c.maxBytes/8 {
 		return

@@ -43,11 +43,20 @@ base="http://$addr"
 # Every reply must be a signed success before we time anything.
 "$tmp/restbodies" -out "$tmp" -check "$base"
 
+# CPU seconds (user+system) the server and wrk have used so far, from /proc.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share these cores)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
 echo "go: $(go version | cut -d' ' -f3)   wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
 for route in totalData cycleinfo receipt; do
 	echo
 	echo "== $route: $(head -c 160 "$tmp/$route.txt" | cut -c1-100)…"
 	echo "\$ wrk -t$THREADS -c$CONNS -d$DUR --latency -s scripts/wrk-rotate.lua $base/$route -- $route.txt"
-	wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency -s scripts/wrk-rotate.lua "$base/$route" -- "$tmp/$route.txt"
+	before=$(cpu_of "$server_pid")
+	wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --latency -s scripts/wrk-rotate.lua "$base/$route" -- "$tmp/$route.txt" | tee "$tmp/wrk.out"
+	after=$(cpu_of "$server_pid")
+	reqs=$(awk '/requests in/ { print $1 }' "$tmp/wrk.out")
+	awk -v a="$after" -v b="$before" -v n="$reqs" 'BEGIN { printf "server CPU: %.1f s for %d requests = %.0f us/request\n", a - b, n, (a - b) * 1e6 / n }'
+	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 done

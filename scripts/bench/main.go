@@ -43,6 +43,7 @@ type options struct {
 	keep        bool
 	out         string
 	verbose     bool
+	perfDir     string
 	// overrides, for the smoke test: entries and subscribers of every selected scenario
 	count, subscribers int
 }
@@ -58,6 +59,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.bin, "binary", "", "use this distributor binary instead of building one")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, data logs, distributor logs)")
 	fs.StringVar(&o.out, "out", "", "also append the report (markdown) to this file")
+	fs.StringVar(&o.perfDir, "perf", "", "record a CPU profile of the distributor (perf record, parent and children) during each load phase into this `dir`")
 	fs.BoolVar(&o.verbose, "v", false, "log the subscribers' warnings")
 	fs.IntVar(&o.count, "count", 0, "override: entries per scenario (A-D)")
 	fs.IntVar(&o.subscribers, "subscribers", 0, "override: subscribers per scenario (A-D), connects for E")
@@ -141,7 +143,7 @@ func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
 	if o.verbose {
 		level = slog.LevelWarn
 	}
-	rn := &runner{bin: bin, root: root, base: base, verifyEvery: o.verifyEvery, hashKey: hk,
+	rn := &runner{bin: bin, root: root, base: base, verifyEvery: o.verifyEvery, hashKey: hk, perfDir: o.perfDir,
 		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 
 	defs := scenarios(o.quick)
@@ -197,6 +199,9 @@ func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
 				fmt.Fprintf(stderr, "bench:   problem: %s\n", p)
 			}
 			fmt.Fprintf(stderr, "bench:   harness (subscribers) CPU %.2f s\n", r.HarnessCPU.Seconds())
+			if r.Profile != "" {
+				fmt.Fprintf(stderr, "bench:   %s\n", r.Profile)
+			}
 			runs = append(runs, r)
 			if ctx.Err() != nil {
 				return b.String(), ctx.Err()

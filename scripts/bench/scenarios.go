@@ -114,6 +114,7 @@ type result struct {
 	FirstFrame []time.Duration
 	Connect    []time.Duration
 	Problems   []string
+	Profile    string // perf summary, with -perf
 }
 
 func (r result) cpuPer10k() time.Duration {
@@ -127,6 +128,7 @@ func (r result) cpuPer10k() time.Duration {
 type runner struct {
 	bin, root, base string
 	verifyEvery     int
+	perfDir         string // when set, perf-record the distributor during each load phase
 	log             *slog.Logger
 	keys            []protocol.KeyPair // generated once, reused across runs
 	hashKey         protocol.HashKey
@@ -206,6 +208,13 @@ func (rn *runner) runStream(ctx context.Context, sc scenario) (result, error) {
 		wg.Wait()
 		return res, err
 	}
+	var prof *perfRecording
+	if rn.perfDir != "" {
+		name := fmt.Sprintf("%s-%d", sc.Name, time.Now().Unix())
+		if prof, err = startPerf(rn.perfDir, name, append([]int{d.Pid()}, d.Children()...)); err != nil {
+			res.Problems = append(res.Problems, err.Error())
+		}
+	}
 	smp := harness.StartSampler(d.Pid(), 100*time.Millisecond)
 	cpu0 := selfCPU()
 	rp, err := harness.StartReplay(rn.bin, harness.ReplayArgs(d.DataLog, count, sc.Rate, sc.MaxEntries, 10))
@@ -217,6 +226,9 @@ func (rn *runner) runStream(ctx context.Context, sc scenario) (result, error) {
 	}
 	wg.Wait()
 	res.PeakRSS, res.CPU, res.PeakKids = smp.Stop()
+	if prof != nil {
+		res.Profile = prof.stop()
+	}
 	res.HarnessCPU = selfCPU() - cpu0
 	rp.Stop()
 	if rp.Err() != nil {

@@ -146,6 +146,16 @@ func TestExpectWithClients(t *testing.T) {
 	}
 }
 
+// A normal close before --expect frames arrived is a failure.
+func TestExpectNotReached(t *testing.T) {
+	hk, dist := distributorSigner(t)
+	srv := firehosetest.Start(t, hk, receipts(t, dist, 1, 3)) // then closes 1000
+	code, _, errs := runTool(t, "--addr", srv.Addr, "--expect", "5")
+	if code != exitProblems || !strings.Contains(errs, "1 of 1 clients ended before receiving --expect 5 receipt frames") {
+		t.Errorf("exit %d, want 1 with a message; stderr:\n%s", code, errs)
+	}
+}
+
 // A run ended by --duration is not a failure even though the server never closed.
 func TestDurationEndsNormally(t *testing.T) {
 	hk, dist := distributorSigner(t)

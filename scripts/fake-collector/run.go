@@ -64,7 +64,16 @@ func (s *settings) run(ctx context.Context, stdout, stderr io.Writer) int {
 			return exitProblems
 		}
 	}
-	if !sum.OK() {
+	short := 0
+	for _, r := range results {
+		if s.expect > 0 && r.End != collector.EndExpected {
+			short++
+		}
+	}
+	if short > 0 {
+		fmt.Fprintf(stderr, "fake-collector: %d of %d clients ended before receiving --expect %d %s frames\n", short, len(results), s.expect, s.stream)
+	}
+	if !sum.OK() || short > 0 {
 		return exitProblems
 	}
 	return exitOK

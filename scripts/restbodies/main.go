@@ -6,10 +6,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"io"
-	"net/http"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 

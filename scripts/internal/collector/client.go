@@ -188,7 +188,7 @@ func (c *Client) Run(ctx context.Context) Result {
 		}
 		now := time.Now()
 		if typ != websocket.MessageText {
-			c.invalid(&c.unknown, "binary message")
+			c.invalidf(&c.unknown, "binary message")
 			continue
 		}
 		if c.frame(buf.Bytes(), now) && r.FirstFrame.IsZero() {
@@ -222,18 +222,18 @@ func (c *Client) ended(ctx context.Context, r *Result, err error) {
 func (c *Client) frame(data []byte, now time.Time) bool {
 	f, err := ParseFrame(data)
 	if err != nil {
-		c.invalid(c.streamOr(f.Stream), fmt.Sprintf("malformed frame: %v", err))
+		c.invalidf(c.streamOr(f.Stream), "malformed frame: %v", err)
 		return false
 	}
 	sc, st := c.counters[f.Stream], c.state[f.Stream]
 	if c.o.ExpectOwner != "" && f.Owner != c.o.ExpectOwner {
-		c.invalid(sc, fmt.Sprintf("%s frame signed by %s, want %s", f.Stream, f.Owner, c.o.ExpectOwner))
+		c.invalidf(sc, "%s frame signed by %s, want %s", f.Stream, f.Owner, c.o.ExpectOwner)
 		return false
 	}
 	if (sc.Frames.Load()+sc.Invalid.Load())%int64(c.o.VerifyEvery) == 0 {
 		sc.Verified.Add(1)
 		if err := protocol.VerifyJSON(c.o.Signer.HashKey, data); err != nil {
-			c.invalid(sc, fmt.Sprintf("%s frame (cursor %q): bad signature: %v", f.Stream, f.Cursor, err))
+			c.invalidf(sc, "%s frame (cursor %q): bad signature: %v", f.Stream, f.Cursor, err)
 			return false
 		}
 	}
@@ -250,14 +250,14 @@ func (c *Client) frame(data []byte, now time.Time) bool {
 		switch v, skipped := st.seq.add(f.Seq); v {
 		case seqGap:
 			sc.Gaps.Add(1)
-			c.note(fmt.Sprintf("%s gap: seq %d after %d (%d missing), cursor %q after %q",
-				f.Stream, f.Seq, f.Seq-skipped-1, skipped, f.Cursor, st.lastCursor))
+			c.notef("%s gap: seq %d after %d (%d missing), cursor %q after %q",
+				f.Stream, f.Seq, f.Seq-skipped-1, skipped, f.Cursor, st.lastCursor)
 		case seqDuplicate:
 			sc.Duplicates.Add(1)
-			c.note(fmt.Sprintf("%s duplicate: seq %d, cursor %q", f.Stream, f.Seq, f.Cursor))
+			c.notef("%s duplicate: seq %d, cursor %q", f.Stream, f.Seq, f.Cursor)
 		case seqLate:
 			sc.OutOfOrder.Add(1)
-			c.note(fmt.Sprintf("%s out of order: seq %d after newest %d", f.Stream, f.Seq, st.seq.max))
+			c.notef("%s out of order: seq %d after newest %d", f.Stream, f.Seq, st.seq.max)
 		}
 	} else {
 		st.noSeq++
@@ -279,7 +279,7 @@ func (c *Client) cursorOrder(f Frame, sc *StreamCounters, st *streamState) {
 	if err != nil || pos.IsZero() {
 		if f.Cursor != "" && f.Cursor == st.lastCursor {
 			sc.Duplicates.Add(1)
-			c.note(fmt.Sprintf("%s duplicate: cursor %q repeated", f.Stream, f.Cursor))
+			c.notef("%s duplicate: cursor %q repeated", f.Stream, f.Cursor)
 		}
 		return
 	}
@@ -288,31 +288,31 @@ func (c *Client) cursorOrder(f Frame, sc *StreamCounters, st *streamState) {
 		st.lastPos = pos
 		return
 	}
-	gap := func(missing int64, why string) {
+	gap := func(missing int64, format string, args ...any) {
 		sc.Gaps.Add(1)
 		st.missing += missing
-		c.note(fmt.Sprintf("%s gap: cursor %s after %s: %s", f.Stream, f.Cursor, last, why))
+		c.notef("%s gap: cursor %s after %s: %s", f.Stream, f.Cursor, last, lazy{format, args})
 	}
 	sameFile := pos.File == last.File && pos.FP == last.FP
 	switch {
 	case sameFile && pos.Line == last.Line:
 		sc.Duplicates.Add(1)
-		c.note(fmt.Sprintf("%s duplicate: cursor %s repeated", f.Stream, f.Cursor))
+		c.notef("%s duplicate: cursor %s repeated", f.Stream, f.Cursor)
 		return // keep lastPos
 	case sameFile && pos.Line < last.Line:
 		sc.OutOfOrder.Add(1)
-		c.note(fmt.Sprintf("%s out of order: cursor %s after %s", f.Stream, f.Cursor, last))
+		c.notef("%s out of order: cursor %s after %s", f.Stream, f.Cursor, last)
 		return
 	case sameFile && pos.Line > last.Line+1:
-		gap(pos.Line-last.Line-1, fmt.Sprintf("lines %d..%d not received", last.Line+1, pos.Line-1))
+		gap(pos.Line-last.Line-1, "lines %d..%d not received", last.Line+1, pos.Line-1)
 	case !sameFile:
 		if next := last.File%c.o.MaxFiles + 1; pos.File != next {
-			gap(0, fmt.Sprintf("file %d follows file %d, want %d (maxFiles %d)", pos.File, last.File, next, c.o.MaxFiles))
+			gap(0, "file %d follows file %d, want %d (maxFiles %d)", pos.File, last.File, next, c.o.MaxFiles)
 		} else if c.o.MaxEntries > 0 && last.Line < int64(c.o.MaxEntries) {
-			gap(int64(c.o.MaxEntries)-last.Line, fmt.Sprintf("file %d ended at line %d, want %d", last.File, last.Line, c.o.MaxEntries))
+			gap(int64(c.o.MaxEntries)-last.Line, "file %d ended at line %d, want %d", last.File, last.Line, c.o.MaxEntries)
 		}
 		if pos.Line != 1 {
-			gap(pos.Line-1, fmt.Sprintf("a new file starts at line %d, want 1", pos.Line))
+			gap(pos.Line-1, "a new file starts at line %d, want 1", pos.Line)
 		}
 	}
 	st.lastPos = pos
@@ -325,19 +325,30 @@ func (c *Client) streamOr(stream string) *StreamCounters {
 	return &c.unknown
 }
 
-func (c *Client) invalid(sc *StreamCounters, msg string) {
+func (c *Client) invalidf(sc *StreamCounters, format string, args ...any) {
 	sc.Invalid.Add(1)
-	c.note(msg)
+	c.notef(format, args...)
 }
 
-func (c *Client) note(msg string) {
+// notef records a problem for the summary and logs it, for the first few only: a broken stream
+// can produce one per frame, and formatting each would cost more than receiving it.
+func (c *Client) notef(format string, args ...any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.errs) < maxErrs {
+		msg := fmt.Sprintf(format, args...)
 		c.errs = append(c.errs, msg)
 		c.o.Logger.Warn("fake collector: "+msg, "client", c.Key())
 	}
 }
+
+// lazy formats only when printed.
+type lazy struct {
+	format string
+	args   []any
+}
+
+func (l lazy) String() string { return fmt.Sprintf(l.format, l.args...) }
 
 // LastCursors returns the cursor of the last valid frame of each stream that had one; read it
 // after Run returns.

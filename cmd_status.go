@@ -84,12 +84,16 @@ func dialAddr(ip string, port int) string {
 // and the readers.
 func printStatus(w io.Writer, st parent.Status, now time.Time) error {
 	up := time.Duration(st.UptimeSeconds * float64(time.Second)).Round(time.Second)
-	fmt.Fprintf(w, "distributor  listening %s  up %s  db %s  children %d  clients %d\n\n",
-		st.Listen, up, st.DB, len(st.Children), st.Clients)
+	db := st.DB
+	if db != "ok" {
+		db = "UNAVAILABLE (" + db + ")"
+	}
+	fmt.Fprintf(w, "distributor  listening %s  up %s  children %d  clients %d  db %s\n\n",
+		st.Listen, up, len(st.Children), st.Clients, db)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROCESS\tPID\tSTATE\tCLIENTS\tSTARTED\tNOTE")
-	fmt.Fprintf(tw, "parent\t%d\trunning\t%d\t%s\t\n", st.Pid, st.Clients, stamp(st.Started))
+	fmt.Fprintf(tw, "parent\t%d\trunning\t%d\t%s\t-\n", st.Pid, st.Clients, stamp(st.Started))
 	for _, ch := range st.Children {
 		note := ch.Error
 		if note == "" {

@@ -36,6 +36,7 @@ type client struct {
 
 	ws        *websocket.Conn
 	sent      atomic.Uint64
+	reportMu  sync.Mutex // orders the connected and closed reports
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeCode int
@@ -77,10 +78,24 @@ func (c *client) isClosing() bool {
 // WebSocket close handshake then runs in the client's own goroutine. Never blocks.
 func (c *client) close(code int, reason string, sendFrame bool) {
 	c.closeOnce.Do(func() {
+		c.reportMu.Lock()
+		defer c.reportMu.Unlock()
 		c.closeCode, c.closeWhy, c.sendClose = code, reason, sendFrame
 		close(c.closing)
 		c.srv.events.closed(c.info.ID, code, reason)
 	})
+}
+
+// reportConnected reports the client to the parent unless it is already closing (then its
+// ClientClosed is the only report): the parent never sees a close before the connect.
+func (c *client) reportConnected() bool {
+	c.reportMu.Lock()
+	defer c.reportMu.Unlock()
+	if c.isClosing() {
+		return false
+	}
+	c.srv.events.connected(c.info)
+	return true
 }
 
 // run serves the client from handshake to teardown.
@@ -104,11 +119,10 @@ func (c *client) run() {
 	}
 	ws.SetReadLimit(clientReadMax)
 	c.ws = ws
-	if c.isClosing() { // closed (CloseClient, shutdown) during the handshake
+	if !c.reportConnected() { // closed (CloseClient, shutdown) during the handshake
 		c.finish()
 		return
 	}
-	c.srv.events.connected(c.info)
 	c.srv.feed.subscribe(c)
 	go c.readLoop()
 	c.writeLoop()

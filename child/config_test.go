@@ -10,7 +10,7 @@ import (
 
 // testConfig is the configuration JSON a child gets: defaults but for the data-log directory and,
 // when queueFrames > 0, the per-client queue bound.
-func testConfig(t *testing.T, dataDir string, queueFrames int) []byte {
+func testConfig(t testing.TB, dataDir string, queueFrames int) []byte {
 	t.Helper()
 	m := map[string]any{"DATA_LOG_DIR": dataDir, "FILE_STREAM_INTERVAL_MS": 20}
 	if queueFrames > 0 {

@@ -287,14 +287,14 @@ func head(xs []int) []int {
 
 // logs writes the three streams of a data-log directory as a collector does.
 type logs struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	w   map[string]*logreader.Writer
 	seq map[string]int
 	pad string
 }
 
-func newLogs(t *testing.T, maxEntries, maxFiles int) *logs {
+func newLogs(t testing.TB, maxEntries, maxFiles int) *logs {
 	l := &logs{t: t, dir: t.TempDir(), w: map[string]*logreader.Writer{}, seq: map[string]int{}}
 	for _, s := range logreader.Streams {
 		w, err := logreader.NewWriter(l.dir, s, maxEntries, maxFiles)

@@ -34,6 +34,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	childBin = filepath.Join(dir, "testchild")
+	// Children inherit the environment: a race-built child must not linger a second at exit.
+	_ = os.Setenv("GORACE", "atexit_sleep_ms=0")
 	args := []string{"build", "-o", childBin}
 	if raceEnabled && os.Getenv("NORACECHILD") == "" {
 		args = append(args, "-race")
@@ -155,6 +157,9 @@ func (w *tlogWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	if !w.done {
 		w.t.Log(strings.TrimSpace(string(p)))
+		if bytes.Contains(p, []byte("DATA RACE")) { // the child's race detector, via its stderr
+			w.t.Error("data race in the child process")
+		}
 	}
 	return len(p), nil
 }
@@ -235,7 +240,7 @@ type fakeParent struct {
 	ln net.Listener
 }
 
-func newFakeParent(t *testing.T) *fakeParent {
+func newFakeParent(t testing.TB) *fakeParent {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +266,7 @@ func readHead(conn net.Conn) ([]byte, error) {
 }
 
 // dialVia dials a WebSocket through fp and hands the server side to p with h.
-func dialVia(t *testing.T, fp *fakeParent, p *child.Process, h child.Handoff) (*websocket.Conn, error) {
+func dialVia(t testing.TB, fp *fakeParent, p *child.Process, h child.Handoff) (*websocket.Conn, error) {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() {

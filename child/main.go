@@ -7,11 +7,16 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 )
+
+// terminateGrace bounds a child's own graceful stop on SIGTERM or when its parent vanished.
+const terminateGrace = 5 * time.Second
 
 // handoffFD is the child's end of the handoff socketpair (cmd.ExtraFiles[0]).
 const handoffFD = 3
@@ -49,6 +54,20 @@ func Main() error {
 		srv.parentGone("stdin closed")
 	}()
 
+	// SIGTERM (a service manager stopping the whole group) is a graceful stop: clients get 1001.
+	// SIGINT is ignored by go-plugin's Serve: the parent handles Ctrl-C and shuts its children down.
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	defer signal.Stop(term)
+	go func() {
+		select {
+		case <-term:
+			log.Info("SIGTERM: closing clients and exiting")
+			srv.stop(terminateGrace, "server terminated")
+		case <-srv.done:
+		}
+	}()
+
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -62,7 +81,7 @@ func Main() error {
 	select {
 	case <-srv.done:
 	case <-served: // the parent closed the plugin connection (go-plugin's Kill)
-		srv.stop(2*time.Second, "parent closed the connection")
+		srv.stop(terminateGrace, "parent closed the connection")
 	}
 	log.Debug("child exiting")
 	return nil

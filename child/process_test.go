@@ -1,7 +1,12 @@
 package child_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -103,5 +108,72 @@ func TestKilledChild(t *testing.T) {
 	}
 	if _, err := p.Stats(); err == nil {
 		t.Fatal("Stats of a killed child succeeded")
+	}
+}
+
+// TestSpawnErrors: a child that cannot start or cannot take its configuration is an error that
+// names the cause, and leaves no process behind.
+func TestSpawnErrors(t *testing.T) {
+	checkGoroutines(t)
+	ctx := context.Background()
+	_, err := child.Spawn(ctx, child.SpawnOptions{Executable: filepath.Join(t.TempDir(), "missing"), Config: []byte(`{}`)})
+	if err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("missing executable: %v", err)
+	}
+	before := childPids(t)
+	_, err = child.Spawn(ctx, child.SpawnOptions{Executable: childBin, Config: []byte(`{"DATA_LOG_DIR": 5}`),
+		Logger: testLogger(t)})
+	if err == nil || !strings.Contains(err.Error(), "DATA_LOG_DIR") {
+		t.Fatalf("bad configuration: %v", err)
+	}
+	if after := childPids(t); after != before {
+		t.Fatalf("children before %q, after %q", before, after)
+	}
+}
+
+// childPids lists this process's children (from /proc).
+func childPids(t *testing.T) string {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skipf("cannot list processes: %v", err)
+	}
+	var pids []string
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after its closing parenthesis.
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) > 1 && fields[1] == fmt.Sprint(os.Getpid()) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return strings.Join(pids, " ")
+}
+
+// TestSigtermIsGraceful: SIGTERM to a child (a service manager stopping the group) closes its
+// clients with 1001 and ends it; the parent sees it exit.
+func TestSigtermIsGraceful(t *testing.T) {
+	checkGoroutines(t)
+	ev := newEvents()
+	p := spawn(t, testConfig(t, t.TempDir(), 0), ev)
+	fp := newFakeParent(t)
+	ws, err := dialVia(t, fp, p, child.Handoff{ClientID: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitConnected(t, "t")
+	if err := syscall.Kill(p.Pid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := readCloseCode(t, ws); code != websocket.StatusGoingAway {
+		t.Fatalf("close code %d, want 1001", code)
+	}
+	select {
+	case <-p.Exited():
+	case <-time.After(20 * time.Second):
+		t.Fatal("child did not exit after SIGTERM")
 	}
 }

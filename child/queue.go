@@ -27,7 +27,7 @@ func newOutQueue(maxFrames, maxBytes int) *outQueue {
 	return &outQueue{maxFrames: maxFrames, maxBytes: maxBytes, notify: make(chan struct{}, 1)}
 }
 
-func signal(ch chan struct{}) {
+func wake(ch chan struct{}) {
 	select {
 	case ch <- struct{}{}:
 	default:
@@ -45,7 +45,7 @@ func (q *outQueue) push(f *frame) bool {
 	q.items = append(q.items, f)
 	q.bytes += len(f.data)
 	q.mu.Unlock()
-	signal(q.notify)
+	wake(q.notify)
 	return true
 }
 
@@ -55,7 +55,7 @@ func (q *outQueue) pushForce(f *frame) {
 	q.items = append(q.items, f)
 	q.bytes += len(f.data)
 	q.mu.Unlock()
-	signal(q.notify)
+	wake(q.notify)
 }
 
 // roomWait returns nil when the queue is at most half full, else a channel closed at the next take.

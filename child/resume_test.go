@@ -12,15 +12,17 @@ import (
 	"github.com/shardeum/distributor/protocol"
 )
 
-// TestResumeStress: a client disconnects and resumes thirty times, alternating between two children,
-// while the writer appends and rotates without pause. Joins happen from the ring, from catch-up
-// readers that meet the ring, mid-rotation: the receipts it gets must still be one unbroken run.
+// TestResumeStress: a client disconnects and resumes fifteen times while the writer appends and
+// rotates without pause: two times in three on a long-running child (the join comes from its ring),
+// every third time on a freshly spawned child, whose ring does not hold the cursor (a catch-up reader
+// meets the ring mid-stream). The receipts the client gets must still be one unbroken run.
 func TestResumeStress(t *testing.T) {
 	checkGoroutines(t)
 	l := newLogs(t, 1000, 10)
-	cfg := testConfig(t, l.dir, 128) // a small queue: long absences do not fit the ring join
+	cfg := testConfig(t, l.dir, 512)
 	ev := newEvents()
-	ps := []*child.Process{spawn(t, cfg, ev), spawn(t, cfg, ev)}
+	long := spawn(t, cfg, ev)
+	var fresh *child.Process
 	fp := newFakeParent(t)
 	key := hashKey(t, cfg)
 
@@ -34,7 +36,7 @@ func TestResumeStress(t *testing.T) {
 			default:
 			}
 			l.append("receipt", 5)
-			time.Sleep(2 * time.Millisecond) // a collector's pace (about 2,500 lines/s), not a synchronisation
+			time.Sleep(4 * time.Millisecond) // a collector's pace (about 1,000 lines/s), not a synchronisation
 		}
 	}()
 	n := -1
@@ -49,12 +51,22 @@ func TestResumeStress(t *testing.T) {
 	var got []int
 	cursor := ""
 	rng := rand.New(rand.NewPCG(1, 2))
-	for i := 0; i < 30; i++ {
+	for i := 0; i < 15; i++ {
 		h := child.Handoff{ClientID: "s" + string(rune('a'+i%26)) + string(rune('0'+i/26)), Key: "s"}
 		if cursor != "" {
 			h.Cursor = map[string]string{"receipt": cursor}
 		}
-		ws, err := dialVia(t, fp, ps[i%2], h)
+		p := long
+		if i%3 == 2 {
+			if fresh != nil {
+				if err := fresh.Shutdown(5 * time.Second); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fresh = spawn(t, cfg, ev)
+			p = fresh
+		}
+		ws, err := dialVia(t, fp, p, h)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,15 +80,15 @@ func TestResumeStress(t *testing.T) {
 		ev.waitClosed(t, h.ClientID)
 	}
 	stopWriter()
-	ws, err := dialVia(t, fp, ps[0], child.Handoff{ClientID: "final", Key: "s", Cursor: map[string]string{"receipt": cursor}})
+	ws, err := dialVia(t, fp, long, child.Handoff{ClientID: "final", Key: "s", Cursor: map[string]string{"receipt": cursor}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := collectLight(t, ws, key)
 	r.waitCount("receipt", n-got[len(got)-1])
 	got = append(got, seqs(r.snapshot(), "receipt")...)
-	assertRun(t, "resumed thirty times", got, got[0], n)
-	t.Logf("%d receipts over 31 connections, first %d", len(got), got[0])
+	assertRun(t, "resumed fifteen times", got, got[0], n)
+	t.Logf("%d receipts over 16 connections, first %d", len(got), got[0])
 }
 
 // TestReload: a new key pair reaches the child; frames are signed with it from then on.

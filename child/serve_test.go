@@ -33,7 +33,9 @@ func TestFramesSignedInOrder(t *testing.T) {
 		l.append("receipt", 70)
 		l.append("originalTx", 55)
 	}
-	l.raw("receipt", `{"seq": broken`)
+	l.raw("receipt", `{"seq": broken`) // not JSON: the reader skips and reports it
+	// Valid JSON the signer cannot take (nested deeper than protocol.MaxDepth): skipped and reported.
+	l.raw("receipt", `{"deep":`+strings.Repeat("[", protocol.MaxDepth+10)+strings.Repeat("]", protocol.MaxDepth+10)+`}`)
 	l.append("receipt", 10)
 	for _, r := range rs {
 		r.waitCount("cycle", 120)
@@ -44,13 +46,13 @@ func TestFramesSignedInOrder(t *testing.T) {
 		assertRun(t, "receipt", seqs(fs, "receipt"), 1, 220)
 		assertRun(t, "originalTx", seqs(fs, "originalTx"), 1, 165)
 	}
-	ev.waitFor(t, "a reader problem for the broken line", func() bool {
+	ev.waitFor(t, "reader problems for the broken and the too-deep line", func() bool {
+		invalid, unsigned := false, false
 		for _, p := range ev.problems {
-			if strings.HasPrefix(p, "receipt: ") {
-				return true
-			}
+			invalid = invalid || strings.HasPrefix(p, "receipt: ") && strings.Contains(p, "invalid-json")
+			unsigned = unsigned || strings.HasPrefix(p, "receipt: ") && strings.Contains(p, "skipped") && strings.Contains(p, "nesting")
 		}
-		return false
+		return invalid && unsigned
 	})
 	st, err := p.Stats()
 	if err != nil {
@@ -65,7 +67,8 @@ func TestFramesSignedInOrder(t *testing.T) {
 		}
 	}
 	for _, r := range st.Readers {
-		want := map[string]uint64{"cycle": 120, "receipt": 220, "originalTx": 165}[r.Stream]
+		// Entries counts what the reader emitted: the unsignable line too, not the invalid one.
+		want := map[string]uint64{"cycle": 120, "receipt": 221, "originalTx": 165}[r.Stream]
 		if r.Entries != want || r.Position == "" {
 			t.Errorf("reader %+v: want %d entries and a position", r, want)
 		}

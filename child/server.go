@@ -178,7 +178,7 @@ func (s *server) parentGone(why string) {
 	if !stopping {
 		s.log.Warn("parent is gone; exiting", "why", why)
 	}
-	go s.stop(2*time.Second, "parent gone")
+	go s.stop(terminateGrace, "parent gone")
 }
 
 func (s *server) stop(grace time.Duration, why string) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,14 @@ type connector struct {
 	dsn, immutableDSN string
 	log               *slog.Logger
 	immutable         atomic.Bool // last connection opened was the immutable fallback
+	immutableConns    sync.Map    // driver.Conn -> struct{}: connections opened immutable
+}
+
+// isImmutable reports whether a driver connection was opened in the immutable fallback (it then
+// holds no -shm, so it cannot pin one for shmWatch).
+func (c *connector) isImmutable(dc any) bool {
+	_, ok := c.immutableConns.Load(dc)
+	return ok
 }
 
 func newConnector(path string, busy time.Duration, log *slog.Logger) *connector {
@@ -63,6 +72,7 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err2 == nil {
 		err2 = probe(ctx, conn)
 		if err2 == nil {
+			c.immutableConns.Store(conn, struct{}{})
 			if !c.immutable.Swap(true) {
 				c.log.Warn("dbstore: WAL database has no -shm file and its directory is not writable; reading it as immutable until the archiver runs again", "err", err)
 			}

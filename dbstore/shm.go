@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -25,7 +26,7 @@ type shmWatch struct {
 	path string
 	seed maphash.Seed
 
-	mu      sync.Mutex     // serialises remapping
+	mu      sync.Mutex // serialises remapping
 	cur     atomic.Pointer[shmMap]
 	checked atomic.Int64 // unix nanos of the last identity check
 	old     []*shmMap    // replaced mappings stay mapped: a reader may still hold one
@@ -48,14 +49,21 @@ func newShmWatch(dbPath string) *shmWatch {
 }
 
 // token returns a value that changes with every commit, or ok false.
-func (w *shmWatch) token() (int64, bool) {
-	if time.Now().UnixNano()-w.checked.Load() > int64(shmRecheck) {
+func (w *shmWatch) token() (tok int64, ok bool) {
+	if now, last := time.Now().UnixNano(), w.checked.Load(); now-last > int64(shmRecheck) && w.checked.CompareAndSwap(last, now) {
 		w.recheck()
 	}
 	m := w.cur.Load()
 	if m == nil {
 		return 0, false
 	}
+	// A file truncated under the mapping raises SIGBUS on access; turn that into a fallback.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			tok, ok = 0, false
+		}
+	}()
 	var a, b [shmHeaderCopy]byte
 	copy(a[:], m.data[:shmHeaderCopy])
 	copy(b[:], m.data[shmHeaderCopy:2*shmHeaderCopy])

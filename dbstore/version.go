@@ -13,12 +13,13 @@ import (
 // committed a change in between, in WAL and rollback mode alike. A pool's connections each have
 // their own counter, hence the dedicated one.
 type versioner struct {
-	pinned atomic.Bool // conn is open, and so holds the -shm of a WAL file in place
-	mu     sync.Mutex
-	conn  *sql.Conn
-	stmt  *sql.Stmt
-	taken time.Time
-	gen   int64 // bumped with each new connection: counters of different connections do not compare
+	pinned    atomic.Bool // conn is open, and so holds the -shm of a WAL file in place
+	mu        sync.Mutex
+	conn      *sql.Conn
+	stmt      *sql.Stmt
+	taken     time.Time
+	gen       int64 // bumped with each new connection: counters of different connections do not compare
+	immutable bool  // conn was opened in the immutable fallback
 }
 
 // DataVersion returns a number that changes whenever someone else commits to the table's file.
@@ -69,13 +70,17 @@ func (v *versioner) dataVersion(ctx context.Context, d *db) (int64, error) {
 		}
 		v.conn, v.stmt, v.taken = c, st, time.Now()
 		v.gen++
+		v.immutable = false
+		c.Raw(func(dc any) error { v.immutable = d.conn.isImmutable(dc); return nil })
 	}
 	var n int64
 	if err := v.stmt.QueryRowContext(ctx).Scan(&n); err != nil {
 		v.closeLocked() // the next call takes a fresh connection
 		return 0, d.errorf("%v", err)
 	}
-	v.pinned.Store(true)
+	// Only a normal connection holds the -shm open (and so keeps it from being truncated or
+	// replaced): the fast path needs one.
+	v.pinned.Store(!v.immutable)
 	return v.gen<<40 | n, nil
 }
 

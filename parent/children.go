@@ -41,9 +41,9 @@ type client struct {
 	id, key, remote string
 	since           time.Time
 	slot            *slot
-	connected       bool // the child reported ClientConnected
-	closing         bool // CloseClient already sent (expiry/removal/replacement)
-	cursor          map[string]string
+	connected       bool   // the child reported ClientConnected
+	closing         bool   // CloseClient already sent (expiry/removal/replacement)
+	seq             uint64 // arrival order
 }
 
 var errClosed = errors.New("parent is shutting down")
@@ -51,7 +51,7 @@ var errClosed = errors.New("parent is shutting down")
 // reserve places a new client: the first running (or starting) child with room,
 // else a new child (spawned by the caller when spawn is true). It registers the
 // client under lock so the count includes it from now on.
-func (p *parent) reserve(key, remote string, cursor map[string]string, exclude *slot) (c *client, spawn bool, err error) {
+func (p *parent) reserve(key, remote string, exclude *slot) (c *client, spawn bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -76,7 +76,7 @@ func (p *parent) reserve(key, remote string, cursor map[string]string, exclude *
 		spawn = true
 	}
 	p.nextID++
-	c = &client{id: strconv.FormatUint(p.nextID, 10), key: key, remote: remote, since: p.opts.Now(), slot: target, cursor: cursor}
+	c = &client{id: strconv.FormatUint(p.nextID, 10), seq: p.nextID, key: key, remote: remote, since: p.opts.Now(), slot: target}
 	target.clients[c.id] = c
 	p.clients[c.id] = c
 	return c, spawn, nil
@@ -220,23 +220,32 @@ func (p *parent) markDead(s *slot, cause error) {
 	_ = s.proc.Kill()
 }
 
-// replaced returns the older client with the same key that c replaces, marking it
-// closing (mu taken here). The caller sends it CloseClient(1000).
+// replace records c as the connection of its key and returns the client it
+// replaces, if any, marked closing; the caller sends that one CloseClient(1000).
+// "Newer" is arrival order (client ids grow), not handoff completion: if a later
+// connection for the key was handed off first, c itself is the one replaced.
 func (p *parent) replace(c *client) *client {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.clients[c.id] != c {
 		return nil
 	}
-	var old *client
-	if id, ok := p.byKey[c.key]; ok && id != c.id {
-		if o := p.clients[id]; o != nil && !o.closing {
-			old = o
-			o.closing = true
-		}
+	id, ok := p.byKey[c.key]
+	o := p.clients[id]
+	if !ok || id == c.id || o == nil {
+		p.byKey[c.key] = c.id
+		return nil
 	}
-	p.byKey[c.key] = c.id
-	return old
+	older, newer := o, c
+	if o.seq > c.seq {
+		older, newer = c, o
+	}
+	p.byKey[c.key] = newer.id
+	if older.closing {
+		return nil
+	}
+	older.closing = true
+	return older
 }
 
 // closeClient asks the child that owns c to close it with code (not under mu).

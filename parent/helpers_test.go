@@ -2,6 +2,7 @@ package parent_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -66,7 +67,7 @@ func repoRoot(t testing.TB) string {
 // ---- environment: data logs, config ----
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	logDir  string
 	cfgPath string
@@ -79,7 +80,7 @@ const testHashKey = "69fa4195670576c0160d660c3be36556ff8d504725be8a59b5a96509e0c
 
 // newEnv makes a temp dir with empty data logs for the three streams and a config file
 // binding 127.0.0.1:0. withDB points ARCHIVER_DB_DIR at the bundled testdata/archiver-db.
-func newEnv(t *testing.T, maxPerChild int, withDB bool) *env {
+func newEnv(t testing.TB, maxPerChild int, withDB bool) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir()}
 	e.logDir = filepath.Join(e.dir, "data-logs")
@@ -170,7 +171,7 @@ func (c *clock) Now() time.Time          { return time.Now().Add(time.Duration(c
 func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 type running struct {
-	t     *testing.T
+	t     testing.TB
 	env   *env
 	addr  string
 	clock *clock
@@ -181,13 +182,14 @@ type running struct {
 }
 
 type runOpts struct {
-	sweep time.Duration
-	grace time.Duration
+	sweep    time.Duration
+	grace    time.Duration
+	childExe string // default: the built distributor
 }
 
 // startParent runs parent.Run in-process. On cleanup it stops it, then checks that
 // every child it ever saw is gone and no goroutine of the run is left.
-func startParent(t *testing.T, e *env, ro runOpts) *running {
+func startParent(t testing.TB, e *env, ro runOpts) *running {
 	t.Helper()
 	baseline := len(goroutines())
 	cfg, err := e.load()
@@ -205,7 +207,7 @@ func startParent(t *testing.T, e *env, ro runOpts) *running {
 			Logger:          logger,
 			ConfigLoader:    e.load,
 			Ready:           func(a net.Addr) { ready <- a },
-			ChildExecutable: bin,
+			ChildExecutable: cmp.Or(ro.childExe, bin),
 			SweepInterval:   ro.sweep,
 			Now:             r.clock.Now,
 		})

@@ -243,3 +243,21 @@ func TestArchiveAppearsLater(t *testing.T) {
 	}
 	waitLog(t, r, "archive DB opened")
 }
+
+// When no child can be started, the subscriber gets 503 (after one retry) and the
+// parent goes on serving.
+func TestSpawnFailureAnswers503(t *testing.T) {
+	e := newEnv(t, 5, false)
+	r := startParent(t, e, runOpts{childExe: filepath.Join(t.TempDir(), "no-such-binary")})
+	_, err := dialWS(r.addr, newCollector(t).handshake(t, e.hashKey, time.Now()), "")
+	if err == nil || !strings.Contains(err.Error(), "HTTP 503") {
+		t.Fatalf("dial with no child binary: %v, want HTTP 503", err)
+	}
+	if n := strings.Count(r.logs.String(), "spawn child failed"); n != 2 {
+		t.Errorf("%d spawn failures logged, want 2 (one try, one retry)", n)
+	}
+	expectGet(t, r.addr, "/is-alive", 200, "OK")
+	if st := r.status(); len(st.Children) != 0 || st.Clients != 0 {
+		t.Errorf("tables after failed spawns: %+v", st)
+	}
+}

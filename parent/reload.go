@@ -13,10 +13,12 @@ const reloadWait = 5 * time.Second
 // reload is SIGUSR1: re-read the configuration, hand it to every child, then close
 // the subscribers it no longer admits (expired or removed: 1001). A configuration
 // that fails to load keeps the old one. Not reloaded (they need a restart): the
-// listen address, the archive DB, the rate limit.
+// listen address, an archive already open (one not yet open is retried with the new
+// paths), the rate limit.
 func (p *parent) reload() {
 	if p.opts.ConfigLoader == nil {
 		p.log.Info("SIGUSR1: no config loader; re-checking subscribers only")
+		p.retryDB()
 		p.sweep("expired")
 		return
 	}
@@ -30,6 +32,9 @@ func (p *parent) reload() {
 	if next.DistributorIP != prev.DistributorIP || next.DistributorPort != prev.DistributorPort {
 		p.log.Warn("SIGUSR1: DISTRIBUTOR_IP/DISTRIBUTOR_PORT changed; the listener keeps its address until restart",
 			"listening", p.addr.String())
+	}
+	if (next.ArchiverDBDir != prev.ArchiverDBDir || next.ArchiverData != prev.ArchiverData) && p.db.Load().store != nil {
+		p.log.Warn("SIGUSR1: ARCHIVER_DB_DIR/ARCHIVER_DATA changed; the open archive is kept until restart")
 	}
 	p.cfg.Store(next)
 	data := next.JSON()

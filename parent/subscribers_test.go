@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -174,5 +175,55 @@ func TestSIGUSR1ReloadReachesChildren(t *testing.T) {
 	}
 	if !strings.Contains(r.logs.String(), "children=2") {
 		t.Errorf("reload did not report 2 children")
+	}
+}
+
+// Several connections for one key at once: exactly one survives, every other is
+// closed with 1000, whatever order their handoffs complete in.
+func TestDuplicateKeyConcurrent(t *testing.T) {
+	e := newEnv(t, 2, false) // spread over children
+	r := startParent(t, e, runOpts{})
+	c := newCollector(t)
+	const n = 6
+	ws := make([]*wsClient, n)
+	var wg sync.WaitGroup
+	for i := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, err := dialWS(r.addr, c.handshake(t, e.hashKey, time.Now()), c.kp.PublicHex)
+			if err != nil {
+				t.Errorf("dial %d: %v", i, err)
+				return
+			}
+			ws[i] = w
+		}()
+	}
+	wg.Wait()
+	for _, w := range ws {
+		if w != nil {
+			t.Cleanup(w.close)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	r.waitStatus("one connection left for the key", func(st parent.Status) bool { return st.Clients == 1 })
+	waitFor(t, "all but one connection closed", func() bool {
+		open := 0
+		for _, w := range ws {
+			if w.isOpen() {
+				open++
+			}
+		}
+		return open == 1
+	})
+	for i, w := range ws {
+		if w.isOpen() {
+			continue
+		}
+		if code := w.closed(t, time.Second); code != websocket.StatusNormalClosure {
+			t.Errorf("connection %d closed with %d, want 1000", i, code)
+		}
 	}
 }

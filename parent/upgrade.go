@@ -162,7 +162,7 @@ func (p *parent) handoff(conn net.Conn, pre []byte, remote string, hs protocol.H
 	var exclude *slot
 	var lastErr error
 	for attempt := 0; attempt < 2; attempt++ {
-		c, spawn, err := p.reserve(hs.Sender, remote, hs.Cursor, exclude)
+		c, spawn, err := p.reserve(hs.Sender, remote, exclude)
 		if err != nil {
 			return err
 		}
@@ -184,7 +184,7 @@ func (p *parent) handoff(conn net.Conn, pre []byte, remote string, hs protocol.H
 		err = s.proc.Handoff(conn, pre, child.Handoff{ClientID: c.id, Key: hs.Sender, Remote: remote, Cursor: hs.Cursor})
 		if err == nil {
 			if old := p.replace(c); old != nil {
-				p.log.Info("newer connection for key; closing older", "key", c.key, "old_client", old.id, "old_pid", old.slot.pid, "new_client", c.id, "new_pid", s.pid)
+				p.log.Info("newer connection for key; closing the older with 1000", "key", c.key, "client", old.id, "pid", old.slot.pid)
 				p.closeClient(old, int(protocol.CloseReplaced), "replaced by a newer connection")
 			}
 			return nil

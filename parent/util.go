@@ -1,10 +1,8 @@
 package parent
 
 import (
-	"context"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // goTracked runs f in a goroutine that Run waits for before returning; false (and f
@@ -30,10 +28,6 @@ func (p *parent) enter() bool {
 	}
 	p.wg.Add(1)
 	return true
-}
-
-func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

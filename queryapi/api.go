@@ -51,7 +51,6 @@ type API struct {
 	logs     *logLimiter
 	routes   map[string]route
 	extra    *http.ServeMux
-	started  time.Time
 	pid      float64
 }
 
@@ -70,6 +69,7 @@ type reply struct {
 	p      payload
 	signed bool
 	err    error
+	signer *protocol.Signer // nil: Options.Signer() at write time
 }
 
 func signed(p ...field) reply   { return reply{p: p, signed: true} }
@@ -85,7 +85,7 @@ func New(o Options) *API {
 		o.Logger = slog.Default()
 	}
 	a := &API{o: o, log: o.Logger, limit: newLimiter(o.RateLimit, o.Now), extra: http.NewServeMux(),
-		started: time.Now(), pid: float64(os.Getpid()), logs: newLogLimiter(10 * time.Second)}
+		pid: float64(os.Getpid()), logs: newLogLimiter(10 * time.Second)}
 	switch {
 	case o.RowCacheBytes == 0:
 		a.cache = newRowCache(64 << 20)
@@ -152,14 +152,19 @@ func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
 		a.write(w, r, failed(msg), nil)
 		return
 	}
-	body := v.(map[string]any)
+	body, isObj := v.(map[string]any)
+	if !isObj { // unreachable: every schema requires sender, which only an object can have
+		a.write(w, r, failed("Invalid request data input must be object"), nil)
+		return
+	}
 	st := &reqState{}
 	ctx := context.WithValue(r.Context(), reqStateKey{}, st)
 	if !rt.cached || a.resp == nil {
 		a.write(w, r, rt.post(a, ctx, body), nil)
 		return
 	}
-	key, ok := respKey(r.URL.Path, a.o.Signer(), rt.schema, body)
+	signer := a.o.Signer() // one key pair for the cache key and the signature
+	key, ok := respKey(r.URL.Path, signer, rt.schema, body)
 	var version versions
 	for i, t := range rt.tables {
 		v, err := a.o.Store.DataVersion(ctx, t)
@@ -178,6 +183,7 @@ func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
 		return
 	}
 	rep := rt.post(a, ctx, body)
+	rep.signer = &signer
 	a.write(w, r, rep, func(b []byte) {
 		if !st.failed && rep.signed {
 			a.resp.put(key, version, bytes.Clone(b))
@@ -199,7 +205,12 @@ func (a *API) write(w http.ResponseWriter, r *http.Request, rep reply, keep func
 	defer putBuf(buf)
 	var err error
 	if rep.signed {
-		*buf, err = appendSigned((*buf)[:0], a.o.Signer(), rep.p)
+		s := rep.signer
+		if s == nil {
+			cur := a.o.Signer()
+			s = &cur
+		}
+		*buf, err = appendSigned((*buf)[:0], *s, rep.p)
 	} else {
 		*buf, err = appendUnsigned((*buf)[:0], rep.p)
 	}

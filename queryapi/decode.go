@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"hash/maphash"
 	"math"
 	"sync"
@@ -79,8 +78,6 @@ func decodeJSONCell(v any) (any, error) {
 	}
 	return v, nil
 }
-
-var errDecode = errors.New("decode")
 
 // decodeRow builds the row's value. On a decode failure it returns the partly decoded value (the
 // columns decoded before the failing one) and the error.

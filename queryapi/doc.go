@@ -6,5 +6,5 @@
 // canonical JSON signed with the current key pair. Rows are decoded once into canonical bytes and
 // cached by their raw content, and responses are assembled from those bytes and signed directly
 // (hash of the canonical payload, Ed25519), which is byte-identical to protocol.Signer.SignObject.
-// Deliberate departures from the reference's bugs are listed in readme-compat.md (BUG decisions).
+// Deliberate departures from the reference's bugs are listed in the README's Compatibility section.
 package queryapi

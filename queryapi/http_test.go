@@ -140,6 +140,15 @@ func TestCORS(t *testing.T) {
 			t.Errorf("bad preflight %v: %d %q", h, r.status, r.body)
 		}
 	}
+	// Any path, known or not.
+	r = e.do("OPTIONS", "/no/such/route", "", nil, "Origin", "null", "Access-Control-Request-Method", "GET")
+	if r.status != 204 || r.header.Get("Access-Control-Allow-Headers") != "" {
+		t.Errorf("preflight on an unknown path: %d %v", r.status, r.header)
+	}
+	r = e.do("HEAD", "/metrics", "", nil)
+	if r.status != 200 || len(r.body) != 0 || r.header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("HEAD /metrics: %d %v", r.status, r.header)
+	}
 	r = e.post("/totalData", nil)
 	if r.header.Get("Access-Control-Allow-Origin") != "*" || r.header.Get("Vary") != "Origin" {
 		t.Errorf("simple request headers %v", r.header)
@@ -190,7 +199,17 @@ func TestRateLimit(t *testing.T) {
 		r.Header.Get("Access-Control-Allow-Origin") != "*" {
 		t.Fatalf("over the limit: %d %v %s", r.StatusCode, r.Header, b)
 	}
-	// Other clients, loopback and preflights are not limited.
+	// Preflights of a limited client still answer.
+	pre, _ := http.NewRequest("OPTIONS", srv.URL+"/config", nil)
+	pre.Header.Set("X-Test-Remote", "203.0.113.7:5003")
+	pre.Header.Set("Origin", "https://x.example")
+	pre.Header.Set("Access-Control-Request-Method", "GET")
+	if r, err := srv.Client().Do(pre); err != nil || r.StatusCode != 204 {
+		t.Errorf("preflight of a limited client: %v %v", r, err)
+	} else {
+		r.Body.Close()
+	}
+	// Other clients and loopback are not limited.
 	for _, remote := range []string{"203.0.113.8:1", "127.0.0.5:1", "[::1]:1", "[::ffff:127.0.0.1]:1"} {
 		if r := get("/config", remote); r.StatusCode != 200 {
 			t.Errorf("%s: %d", remote, r.StatusCode)

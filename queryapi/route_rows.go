@@ -86,6 +86,7 @@ func (rr rowsRoute) serve(a *API, ctx context.Context, body map[string]any) repl
 				if rr.listGone {
 					return thrown(err) // the originalTx count throws (500); receipts count as 0
 				}
+				a.queryFailed(ctx, rr.table, "count in cycles", err)
 				n = 0
 			}
 			return signed(field{key: rr.key, val: float64(n)})

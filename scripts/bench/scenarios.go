@@ -224,7 +224,12 @@ func (rn *runner) runStream(ctx context.Context, sc scenario) (result, error) {
 		smp.Stop()
 		return res, err
 	}
-	wg.Wait()
+	// Once the load is written, stop waiting when nothing has arrived for a while: a client that
+	// lost frames would otherwise wait for the deadline.
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
+	go stopWhenIdle(rp.Exited(), allDone, clients, 10*time.Second, cancel)
+	<-allDone
 	res.PeakRSS, res.CPU, res.PeakKids = smp.Stop()
 	if prof != nil {
 		res.Profile = prof.stop()
@@ -300,6 +305,37 @@ func (rn *runner) runFirstFrame(ctx context.Context, sc scenario) (result, error
 	res.PeakRSS, res.CPU, res.PeakKids = smp.Stop()
 	res.P50, res.P99, res.Max = quantiles(res.FirstFrame)
 	return res, nil
+}
+
+// stopWhenIdle calls stop when, after written is closed, no client received a receipt for idle.
+func stopWhenIdle(written <-chan struct{}, done <-chan struct{}, clients []*collector.Client, idle time.Duration, stop func()) {
+	select {
+	case <-written:
+	case <-done:
+		return
+	}
+	total := func() (n int64) {
+		for _, c := range clients {
+			n += c.Counters("receipt").Frames.Load()
+		}
+		return n
+	}
+	last, since := total(), time.Now()
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			if n := total(); n != last {
+				last, since = n, time.Now()
+			} else if time.Since(since) >= idle {
+				stop()
+				return
+			}
+		}
+	}
 }
 
 // waitNoChildren waits until the parent has no child process (the last one exits when its last

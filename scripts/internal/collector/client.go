@@ -307,7 +307,10 @@ func (c *Client) cursorOrder(f Frame, sc *StreamCounters, st *streamState) {
 		gap(pos.Line-last.Line-1, "lines %d..%d not received", last.Line+1, pos.Line-1)
 	case !sameFile:
 		if next := last.File%c.o.MaxFiles + 1; pos.File != next {
-			gap(0, "file %d follows file %d, want %d (maxFiles %d)", pos.File, last.File, next, c.o.MaxFiles)
+			// Whole files were skipped: at least those between, more if the writer wrapped.
+			files := int64((pos.File - next + c.o.MaxFiles) % c.o.MaxFiles)
+			missing := files*int64(c.o.MaxEntries) + max(int64(c.o.MaxEntries)-last.Line, 0)
+			gap(missing, "file %d follows file %d, want %d (maxFiles %d): at least %d files skipped", pos.File, last.File, next, c.o.MaxFiles, files)
 		} else if c.o.MaxEntries > 0 && last.Line < int64(c.o.MaxEntries) {
 			gap(int64(c.o.MaxEntries)-last.Line, "file %d ended at line %d, want %d", last.File, last.Line, c.o.MaxEntries)
 		}

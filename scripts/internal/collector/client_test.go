@@ -224,7 +224,8 @@ func TestCursorRotationChecks(t *testing.T) {
 	srv := firehosetest.Start(t, hk, script)
 	c, r := run(t, collector.Options{Addr: srv.Addr, Signer: coll, MaxEntries: 8})
 	rc := collector.Summarize([]*collector.Client{c}, []collector.Result{r}, time.Second).Streams["receipt"]
-	if rc.Frames != 6 || rc.Gaps != 2 || rc.Missing != 7 {
-		t.Errorf("counts = %+v; want 6 frames, 2 gaps, 7 lines known missing", rc)
+	// File 10 ended after line 2 (6 lines) and file 1 was skipped (8); file 2 ended after line 1 (7).
+	if rc.Frames != 6 || rc.Gaps != 2 || rc.Missing != 21 {
+		t.Errorf("counts = %+v; want 6 frames, 2 gaps, 21 lines known missing", rc)
 	}
 }

@@ -3,6 +3,8 @@ package child_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -47,7 +49,8 @@ func benchFanout(b *testing.B, n int) {
 	cfg := testConfig(b, l.dir, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p, err := child.Spawn(ctx, child.SpawnOptions{Executable: childBin, Config: cfg})
+	p, err := child.Spawn(ctx, child.SpawnOptions{Executable: childBin, Config: cfg,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}

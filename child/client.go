@@ -124,9 +124,14 @@ func (c *client) run() {
 		return
 	}
 	c.srv.feed.subscribe(c)
-	go c.readLoop()
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		c.readLoop()
+	}()
 	c.writeLoop()
 	c.finish()
+	<-readDone // finish closed the connection: the read has returned or is returning
 }
 
 // readLoop discards what the client sends (answering pings and close frames) until it goes.

@@ -360,6 +360,9 @@ func (h *hub) join(c *client, after string) {
 		h.subs[c] = struct{}{}
 		return
 	}
+	if h.f.ctx.Err() != nil { // stopping: the client is being closed anyway
+		return
+	}
 	h.f.log.Debug("resuming from disk", "client", c.info.ID, "stream", h.stream, "cursor", after)
 	ctx, cancel := context.WithCancel(c.ctx)
 	stopWithFeed := context.AfterFunc(h.f.ctx, cancel)

@@ -240,7 +240,7 @@ func TestSIGTERMWithHungChildKilledAtGrace(t *testing.T) {
 	}
 	select {
 	case <-p.exited:
-	case <-time.After(2*time.Second + 500*time.Millisecond):
+	case <-time.After(2*time.Second + time.Second): // grace, plus slack for reaping on a loaded machine
 		t.Fatalf("parent still running %s after SIGTERM with a hung child (grace 2s)", time.Since(start))
 	}
 	took := time.Since(start)
@@ -253,6 +253,9 @@ func TestSIGTERMWithHungChildKilledAtGrace(t *testing.T) {
 		t.Errorf("stopped after %s: the hung child cannot have been waited for", took)
 	}
 	t.Logf("graceful stop with a SIGSTOPped child took %s (grace 2s)", took.Round(time.Millisecond))
+	if os.Getenv("SHOWLOG") != "" {
+		t.Log(p.logs.String())
+	}
 }
 
 func waitFor(t testing.TB, what string, ok func() bool) {

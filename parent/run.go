@@ -203,12 +203,10 @@ func (p *parent) stop(srv *http.Server) {
 		}
 	}()
 
-	// Process.Shutdown kills a child half a second after the grace it is given; leave
-	// room for that and for the kill itself inside our own grace.
-	childGrace := time.Until(deadline) - 750*time.Millisecond
-	if childGrace < 100*time.Millisecond {
-		childGrace = 100 * time.Millisecond
-	}
+	// Children get until killAt to close their clients and exit; then the parent kills
+	// them itself, leaving a margin inside the grace for the kill and the reaping.
+	margin := min(p.opts.Grace/4, 500*time.Millisecond)
+	killAt := deadline.Add(-margin)
 	var wg sync.WaitGroup
 	for _, s := range p.liveSlots() {
 		wg.Add(1)
@@ -216,7 +214,7 @@ func (p *parent) stop(srv *http.Server) {
 			defer wg.Done()
 			select {
 			case <-s.ready:
-			case <-time.After(time.Until(deadline)):
+			case <-time.After(time.Until(killAt)):
 				return // still starting: spawn stops it once it is up (p.closed)
 			}
 			if s.proc == nil {
@@ -227,13 +225,14 @@ func (p *parent) stop(srv *http.Server) {
 				s.state = retiring
 			}
 			p.mu.Unlock()
-			_ = s.proc.Shutdown(childGrace)
+			// Shutdown blocks until the child is gone; its own kill (half a second after
+			// the grace it is given) comes after ours.
+			p.goTracked(func() { _ = s.proc.Shutdown(max(time.Until(killAt), 50*time.Millisecond)) })
 			select {
 			case <-s.proc.Exited():
-			case <-time.After(time.Until(deadline)):
+			case <-time.After(time.Until(killAt)):
 				p.log.Warn("child did not exit within grace; killing it", "pid", s.pid)
 				_ = s.proc.Kill()
-				<-s.proc.Exited()
 			}
 		}(s)
 	}

@@ -153,7 +153,7 @@ func TestSIGUSR1ReloadReachesChildren(t *testing.T) {
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
-	waitLog(t, r, "configuration reloaded")
+	waitLog(t, r, "SIGUSR1: configuration reloaded")
 	for i, w := range []*wsClient{a, b} {
 		deadline := time.Now().Add(15 * time.Second)
 		for {
@@ -173,7 +173,7 @@ func TestSIGUSR1ReloadReachesChildren(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(r.logs.String(), "children=2") {
+	if !strings.Contains(r.logs.String(), "msg=\"SIGUSR1: configuration reloaded\" subscribers=0 limitToSubscribersOnly=false children=2") {
 		t.Errorf("reload did not report 2 children")
 	}
 }

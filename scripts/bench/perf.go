@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,9 +52,64 @@ func (p *perfRecording) stop() string {
 	}
 	flat := perfReport(p.data, "--no-children", "--sort", "comm,symbol", "--percent-limit", "0.5")
 	cum := perfReport(p.data, "--children", "--sort", "symbol", "--percent-limit", "3")
+	roots := byGoroutineRoot(p.data, 12)
 	txt := strings.TrimSuffix(p.data, ".data") + ".txt"
-	os.WriteFile(txt, []byte("## self time\n"+flat+"\n## with callees (cumulative)\n"+cum), 0o644)
-	return fmt.Sprintf("profile %s, self time:\n    %s\n  with callees:\n    %s", txt, top(flat, 12), top(cum, 12))
+	os.WriteFile(txt, []byte("## by goroutine root function\n"+roots+"\n## self time\n"+flat+"\n## with callees (cumulative)\n"+cum), 0o644)
+	return fmt.Sprintf("profile %s, by goroutine root:\n    %s\n  self time:\n    %s",
+		txt, strings.ReplaceAll(strings.TrimSpace(roots), "\n", "\n    "), top(flat, 12))
+}
+
+// byGoroutineRoot groups perf samples by the function each goroutine started in (the frame
+// under runtime.goexit; the outermost frame for runtime threads), which tells the hub, the client
+// writers, fsnotify and the runtime apart.
+func byGoroutineRoot(data string, n int) string {
+	out, err := exec.Command("perf", "script", "-i", data).Output()
+	if err != nil {
+		return fmt.Sprintf("perf script: %v", err)
+	}
+	counts := map[string]int{}
+	total := 0
+	for _, sample := range strings.Split(string(out), "\n\n") {
+		lines := strings.Split(strings.TrimSpace(sample), "\n")
+		if len(lines) < 2 {
+			continue
+		}
+		total++
+		var frames []string
+		for _, l := range lines[1:] {
+			f := strings.Fields(l)
+			if len(f) >= 2 {
+				frames = append(frames, strings.SplitN(f[1], "+0x", 2)[0])
+			}
+		}
+		root := "?"
+		for i, f := range frames {
+			root = f
+			if strings.HasPrefix(f, "runtime.goexit") && i > 0 {
+				root = frames[i-1]
+				break
+			}
+		}
+		counts[root]++
+	}
+	type kv struct {
+		k string
+		v int
+	}
+	var list []kv
+	for k, v := range counts {
+		list = append(list, kv{k, v})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].v > list[j].v })
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d samples\n", total)
+	for i, e := range list {
+		if i == n {
+			break
+		}
+		fmt.Fprintf(&b, "%5.1f%% %s\n", 100*float64(e.v)/float64(max(total, 1)), e.k)
+	}
+	return b.String()
 }
 
 func perfReport(data string, args ...string) string {

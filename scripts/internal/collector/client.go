@@ -210,6 +210,9 @@ func (c *Client) ended(ctx context.Context, r *Result, err error) {
 		r.End, r.Err = EndCancelled, nil
 	case errors.As(err, &ce):
 		r.End, r.CloseCode, r.CloseReason = EndClosed, int(ce.Code), ce.Reason
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		r.End = EndError
+		r.Err = fmt.Errorf("connection cut in the middle of a frame, without a close frame: %w", err)
 	case errors.Is(err, io.EOF):
 		r.End = EndError
 		r.Err = fmt.Errorf("connection closed without a close frame: %w", err)

@@ -170,6 +170,19 @@ func TestHandshakeResumeAndExpect(t *testing.T) {
 	}
 }
 
+// A connection dropped without a close frame is an abnormal end, with the frames before it counted.
+func TestConnectionCut(t *testing.T) {
+	hk, dist, coll, _ := signers(t)
+	srv := firehosetest.Start(t, hk, []firehosetest.Message{
+		firehosetest.Text(firehosetest.Frame(t, dist, protocol.KindReceipt, firehosetest.Entry(1, time.Now()), "")),
+		{Cut: true},
+	})
+	c, r := run(t, collector.Options{Addr: srv.Addr, Signer: coll})
+	if r.End != collector.EndError || r.CloseCode != -1 || !r.Abnormal() || c.Counters("receipt").Frames.Load() != 1 {
+		t.Errorf("result = %+v; want an abnormal error end after 1 frame", r)
+	}
+}
+
 func TestDialRefused(t *testing.T) {
 	hk, _, coll, _ := signers(t)
 	srv := firehosetest.Start(t, hk, nil)

@@ -28,6 +28,8 @@ type Message struct {
 	Reason string
 	// Wait, when true, waits for the client to close the connection (or the test to end).
 	Wait bool
+	// Cut, when true, drops the connection without a close frame.
+	Cut bool
 }
 
 // Handshake is what the server saw in an accepted upgrade.
@@ -91,6 +93,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer c.CloseNow()
 	for _, m := range s.Script {
 		switch {
+		case m.Cut:
+			c.CloseNow()
+			return
 		case m.Close != 0:
 			c.Close(m.Close, m.Reason)
 			return

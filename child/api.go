@@ -58,6 +58,9 @@ type ClientStats struct {
 
 // ReaderStats describes one data-log reader of a child.
 type ReaderStats struct {
+	// Err is the reader's failure while it is failing: "" once a replacement reader is open.
 	Stream, Position, Err string
-	Entries               uint64
+	// LastErr is the last failure (or line-loss) reported for this reader, kept after it recovered.
+	LastErr string
+	Entries uint64
 }

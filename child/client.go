@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,7 +16,7 @@ import (
 )
 
 const (
-	writeTimeout   = 10 * time.Second // one frame; past it the connection is dropped
+	writeTimeout   = 10 * time.Second // one write of a batch of frames; past it the connection is dropped
 	clientReadMax  = 64 << 10         // collectors send nothing but control frames
 	writeBatch     = 256
 	closeCodeNoWS  = 1002 // reported when the WebSocket handshake itself failed
@@ -35,8 +36,10 @@ type client struct {
 	cancel context.CancelFunc
 
 	ws        *websocket.Conn
+	cork      *corkWriter // under ws: batches the writer's frames into one write
 	sent      atomic.Uint64
 	reportMu  sync.Mutex // orders the connected and closed reports
+	handshook bool       // the handshake is over (either way): a close is reported at once
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeCode int
@@ -74,28 +77,46 @@ func (c *client) isClosing() bool {
 	}
 }
 
-// close starts closing the client (the first call wins) and reports it to the parent at once; the
-// WebSocket close handshake then runs in the client's own goroutine. Never blocks.
+// close starts closing the client (the first call wins) and reports it to the parent at once, or,
+// during the WebSocket handshake, as soon as the handshake is over (see endHandshake); the close
+// handshake then runs in the client's own goroutine. Never blocks.
 func (c *client) close(code int, reason string, sendFrame bool) {
 	c.closeOnce.Do(func() {
 		c.reportMu.Lock()
 		defer c.reportMu.Unlock()
 		c.closeCode, c.closeWhy, c.sendClose = code, reason, sendFrame
 		close(c.closing)
-		c.srv.events.closed(c.info.ID, code, reason)
+		if c.handshook {
+			c.srv.events.closed(c.info.ID, code, reason)
+		}
 	})
 }
 
-// reportConnected reports the client to the parent unless it is already closing (then its
-// ClientClosed is the only report): the parent never sees a close before the connect.
-func (c *client) reportConnected() bool {
+// endHandshake ends the handshake phase: it reports the client connected when the handshake
+// succeeded, then its close if it was closed meanwhile (subscribed before the 101, it may already
+// be: a bad cursor, a slow start, CloseClient). The parent never sees a close before the connect.
+// It returns whether the client is open.
+func (c *client) endHandshake(ok bool) bool {
 	c.reportMu.Lock()
 	defer c.reportMu.Unlock()
+	if c.handshook {
+		return !c.isClosing()
+	}
+	c.handshook = true
+	if ok {
+		c.srv.events.connected(c.info)
+	}
 	if c.isClosing() {
+		c.srv.events.closed(c.info.ID, c.closeCode, c.closeWhy)
 		return false
 	}
-	c.srv.events.connected(c.info)
 	return true
+}
+
+func (c *client) handshakeFailed(err error) {
+	c.srv.log.Warn("client handshake failed", "client", c.info.ID, "remote", c.info.Remote, "err", err)
+	c.endHandshake(false)
+	c.close(closeCodeNoWS, "handshake: "+err.Error(), false)
 }
 
 // run serves the client from handshake to teardown.
@@ -104,26 +125,28 @@ func (c *client) run() {
 	req, conn, br, err := readRequest(c.raw, c.pre)
 	c.pre = nil
 	if err != nil {
-		c.srv.log.Warn("client handshake failed", "client", c.info.ID, "remote", c.info.Remote, "err", err)
-		c.close(closeCodeNoWS, "handshake: "+err.Error(), false)
+		c.handshakeFailed(err)
 		return
 	}
-	ws, err := websocket.Accept(newHijackWriter(conn, br), req, &websocket.AcceptOptions{
+	// Join the streams before the 101 goes out: a line published once the client can see it is
+	// connected must reach it. Frames queue up until the writer starts; teardown leaves the streams
+	// if the handshake fails.
+	c.srv.feed.subscribe(c)
+	c.cork = newCorkWriter(conn, writeTimeout)
+	ws, err := websocket.Accept(newHijackWriter(conn, br, c.cork), req, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the parent authenticated the upgrade; collectors send no Origin
 		CompressionMode:    websocket.CompressionDisabled,
 	})
 	if err != nil {
-		c.srv.log.Warn("client handshake failed", "client", c.info.ID, "remote", c.info.Remote, "err", err)
-		c.close(closeCodeNoWS, "handshake: "+err.Error(), false)
+		c.handshakeFailed(err)
 		return
 	}
 	ws.SetReadLimit(clientReadMax)
 	c.ws = ws
-	if !c.reportConnected() { // closed (CloseClient, shutdown) during the handshake
+	if !c.endHandshake(true) { // closed (CloseClient, shutdown, bad cursor) during the handshake
 		c.finish()
 		return
 	}
-	c.srv.feed.subscribe(c)
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
@@ -152,6 +175,7 @@ func (c *client) readLoop() {
 	}
 }
 
+// writeLoop writes queued frames, a batch at a time: corked, so a batch costs one write(2).
 func (c *client) writeLoop() {
 	batch := make([]*frame, 0, writeBatch)
 	for {
@@ -165,23 +189,59 @@ func (c *client) writeLoop() {
 			if len(batch) == 0 {
 				break
 			}
-			for i, f := range batch {
-				if c.isClosing() {
-					clear(batch)
-					return
-				}
-				ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
-				err := c.ws.Write(ctx, websocket.MessageText, f.data)
-				cancel()
-				batch[i] = nil
-				if err != nil {
-					c.close(closeCodeWrite, fmt.Sprintf("write failed: %v", err), false)
-					return
-				}
-				c.sent.Add(1)
+			if err := c.writeBatch(batch); err != nil {
+				clear(batch)
+				c.writeFailed(err)
+				return
+			}
+			if c.isClosing() {
+				return
 			}
 		}
 	}
+}
+
+// writeBatch writes frames and returns once they are on the connection (or failed).
+func (c *client) writeBatch(batch []*frame) error {
+	c.cork.cork()
+	n := 0
+	var err error
+	for i, f := range batch {
+		if c.isClosing() {
+			break
+		}
+		// Corked, this only copies (up to corkMax): the write that can block, uncork's, has its deadline.
+		if err = c.ws.Write(c.ctx, websocket.MessageText, f.data); err != nil {
+			break
+		}
+		batch[i] = nil
+		n++
+	}
+	clear(batch)
+	if uerr := c.cork.uncork(); err == nil {
+		err = uerr
+	}
+	if err == nil {
+		c.sent.Add(uint64(n))
+	}
+	return err
+}
+
+// writeFailed closes a client whose connection broke under a write (or did not take a batch within
+// writeTimeout): no close frame can follow, the client sees the connection end (1006).
+func (c *client) writeFailed(err error) {
+	if c.isClosing() { // it was closing anyway (the peer left, CloseClient, ...)
+		c.srv.log.Debug("write failed while closing", "client", c.info.ID, "remote", c.info.Remote, "err", err)
+		c.close(closeCodeWrite, fmt.Sprintf("write failed: %v", err), false)
+		return
+	}
+	why := "write failed"
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+		why = fmt.Sprintf("write timed out (%s)", writeTimeout)
+	}
+	c.srv.log.Warn("client connection dropped: "+why, "client", c.info.ID, "key", c.info.Key, "remote", c.info.Remote,
+		"queued", c.q.depth(), "sent", c.sent.Load(), "err", err)
+	c.close(closeCodeWrite, fmt.Sprintf("%s: %v", why, err), false)
 }
 
 // finish sends the close frame (when one is due) and releases the connection.
@@ -194,6 +254,7 @@ func (c *client) finish() {
 }
 
 func (c *client) teardown() {
+	c.endHandshake(false)                    // no-op unless it ended otherwise
 	c.close(closeCodeWrite, "closed", false) // no-op unless nothing closed it yet
 	c.cancel()
 	_ = c.raw.Close()

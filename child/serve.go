@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,10 @@ const (
 	ringFrames     = 8192     // recent frames per stream kept for resume
 	ringBytes      = 64 << 20 // ... and at most this many bytes of them
 	reopenInterval = time.Second
+	// A stream's reader reads this far ahead of signing (lines, and bytes of them), so that a
+	// writer's burst cannot lap it (rotate away files it has not read yet) while frames are signed.
+	readAheadLines = 65536
+	readAheadBytes = 128 << 20
 )
 
 // hubFeed is the child's feed: one hub per stream, each with its own reader.
@@ -30,7 +35,11 @@ type hubFeed struct {
 	dir    string
 	open   sourceOpener
 	hubs   []*hub
-	wg     sync.WaitGroup
+	// work holds lines read and not yet signed, of every stream, for the signing workers. Each hub
+	// has at most readAheadLines+1 of them (its jobs queue, plus the one its publisher waits for), so
+	// its capacity means a reader never waits for room here: only for its own hub's bounds.
+	work chan *job
+	wg   sync.WaitGroup
 }
 
 // openFeed configures the child from the parent's config JSON and starts a reader per stream, each
@@ -64,8 +73,14 @@ func (f *hubFeed) start(cfg *config.Config) (feed, int, error) {
 		h := newHub(f, st, src)
 		f.hubs = append(f.hubs, h)
 	}
-	for _, h := range f.hubs {
+	f.work = make(chan *job, len(f.hubs)*(readAheadLines+1))
+	for range runtime.GOMAXPROCS(0) {
 		f.wg.Add(1)
+		go f.signLoop()
+	}
+	for _, h := range f.hubs {
+		f.wg.Add(2)
+		go h.read()
 		go h.run()
 	}
 	return f, queueFrames(cfg), nil
@@ -153,6 +168,33 @@ func (f *hubFeed) stop() {
 	f.wg.Wait()
 }
 
+// job is one line read and waiting to be signed (by any worker) and published (by its hub, in the
+// order the lines were read).
+type job struct {
+	kind   protocol.Kind
+	cursor string
+	line   []byte // the line (logreader.Entry.Line: ours to keep); nil once signed
+	size   int    // len(line), counted against readAheadBytes until the line is published
+	data   []byte // the signed frame, or nil when the line could not be signed (err)
+	err    error
+	done   chan struct{} // closed once signed
+}
+
+// signLoop signs lines for every stream until the feed stops; the hubs publish them in order.
+func (f *hubFeed) signLoop() {
+	defer f.wg.Done()
+	for {
+		select {
+		case j := <-f.work:
+			j.data, j.err = f.signer.Load().Frame(j.kind, j.line, j.cursor)
+			j.line = nil
+			close(j.done)
+		case <-f.ctx.Done():
+			return
+		}
+	}
+}
+
 // hub is one stream: its reader, its ring of recent frames and its subscribers.
 type hub struct {
 	f      *hubFeed
@@ -162,6 +204,14 @@ type hub struct {
 	srcMu sync.Mutex
 	src   Source
 
+	// Lines read ahead, in read order, waiting to be signed and published (bounded by the channel's
+	// capacity, readAheadLines, and by aheadBytes <= readAheadBytes).
+	jobs       chan *job
+	startPos   string // the first reader's position before its first line ("" if unknown)
+	aheadMu    sync.Mutex
+	aheadBytes int
+	aheadSpace chan struct{} // closed (and dropped) when bytes are released: see reserve
+
 	mu        sync.Mutex
 	ring      []*frame // ring[seq%len(ring)] for seq in [first, seq]
 	ringBytes int
@@ -170,9 +220,10 @@ type hub struct {
 	index     map[string]int64 // cursor -> seq of the newest frame with it
 	subs      map[*client]struct{}
 	pending   map[*client]*catchup
-	pos       string
+	pos       string // cursor of the last line published
 	entries   uint64
-	lastErr   string
+	lastErr   string // the reader's failure, until a replacement reader is open
+	lastProb  string // the last failure, kept after recovery (for /status)
 }
 
 func newHub(f *hubFeed, st logreader.Stream, src Source) *hub {
@@ -180,7 +231,7 @@ func newHub(f *hubFeed, st logreader.Stream, src Source) *hub {
 	if p, ok := src.(positioner); ok {
 		pos = p.Position().String()
 	}
-	return &hub{pos: pos,
+	return &hub{pos: pos, startPos: pos, jobs: make(chan *job, readAheadLines),
 		f: f, stream: st, kind: protocol.Kind(st), src: src,
 		ring: make([]*frame, ringFrames), first: 1,
 		index: make(map[string]int64), subs: make(map[*client]struct{}), pending: make(map[*client]*catchup),
@@ -201,47 +252,112 @@ func (h *hub) closeSource() {
 	}
 }
 
-// run reads the stream, signs each line once and publishes it.
-func (h *hub) run() {
+// read reads the stream ahead of signing, as fast as the disk allows within readAheadLines and
+// readAheadBytes, and hands each line to the signing workers and (in order) to run.
+func (h *hub) read() {
 	defer h.f.wg.Done()
 	ctx := h.f.ctx
+	last := h.startPos // cursor of the last line read: a replacement reader resumes after it
 	for {
 		e, err := h.source().Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			h.readerFailed(ctx, err)
+			last = h.readerFailed(ctx, err, last)
 			continue
 		}
-		cursor := e.Pos.String()
-		data, err := h.f.signer.Load().Frame(h.kind, e.Line, cursor)
-		if err != nil {
-			msg := fmt.Sprintf("line at %s skipped: %v", cursor, err)
-			h.f.log.Warn("data-log line skipped", "stream", h.stream, "cursor", cursor, "err", err)
-			h.f.s.events.problem(string(h.stream), msg)
-			h.publish(cursor, nil)
-			continue
+		j := &job{kind: h.kind, cursor: e.Pos.String(), line: e.Line, size: len(e.Line), done: make(chan struct{})}
+		last = j.cursor
+		if !h.reserve(ctx, j.size) {
+			return
 		}
-		h.publish(cursor, data)
+		select {
+		case h.jobs <- j:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case h.f.work <- j: // never waits (see hubFeed.work)
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 
-// readerFailed reports a reader error and replaces the reader, after the last position it emitted
-// (or live if that is gone: the gap is reported).
-func (h *hub) readerFailed(ctx context.Context, err error) {
+// reserve waits until n more bytes of lines fit in the read-ahead (one line always fits).
+func (h *hub) reserve(ctx context.Context, n int) bool {
+	for {
+		h.aheadMu.Lock()
+		if h.aheadBytes == 0 || h.aheadBytes+n <= readAheadBytes {
+			h.aheadBytes += n
+			h.aheadMu.Unlock()
+			return true
+		}
+		if h.aheadSpace == nil {
+			h.aheadSpace = make(chan struct{})
+		}
+		space := h.aheadSpace
+		h.aheadMu.Unlock()
+		select {
+		case <-space:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+func (h *hub) release(n int) {
+	h.aheadMu.Lock()
+	h.aheadBytes -= n
+	if h.aheadSpace != nil {
+		close(h.aheadSpace)
+		h.aheadSpace = nil
+	}
+	h.aheadMu.Unlock()
+}
+
+// run publishes the stream's lines in the order they were read, each once it is signed.
+func (h *hub) run() {
+	defer h.f.wg.Done()
+	ctx := h.f.ctx
+	for {
+		var j *job
+		select {
+		case j = <-h.jobs:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return
+		}
+		if j.err != nil {
+			msg := fmt.Sprintf("line at %s skipped: %v", j.cursor, j.err)
+			h.f.log.Warn("data-log line skipped", "stream", h.stream, "cursor", j.cursor, "err", j.err)
+			h.f.s.events.problem(string(h.stream), msg)
+		}
+		h.publish(j.cursor, j.data)
+		h.release(j.size)
+	}
+}
+
+// readerFailed reports a reader error and replaces the reader, after last, the last line read
+// (the lines read ahead are still published), or live if that is gone: the gap is reported. It
+// returns the position the reader now stands at.
+func (h *hub) readerFailed(ctx context.Context, err error, last string) string {
 	msg := fmt.Sprintf("reader failed: %v", err)
 	h.f.log.Error("data-log reader failed", "stream", h.stream, "err", err)
-	h.f.s.events.problem(string(h.stream), msg)
 	h.mu.Lock()
-	h.lastErr = msg
-	last := h.pos
+	h.lastErr, h.lastProb = msg, msg
 	h.mu.Unlock()
+	h.f.s.events.problem(string(h.stream), msg)
 	t := time.NewTimer(reopenInterval)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return
+		return last
 	case <-t.C:
 	}
 	start := logreader.Live
@@ -250,11 +366,22 @@ func (h *hub) readerFailed(ctx context.Context, err error) {
 	}
 	src, err := h.f.open(h.stream, start, true)
 	if err != nil && start != logreader.Live {
-		h.f.s.events.problem(string(h.stream), fmt.Sprintf("cannot resume after %s (%v); reading live: lines in between are lost", last, err))
+		lost := fmt.Sprintf("cannot resume after %s (%v); reading live: lines in between are lost", last, err)
+		h.f.s.events.problem(string(h.stream), lost)
+		h.mu.Lock()
+		h.lastProb = lost
+		h.mu.Unlock()
 		src, err = h.f.open(h.stream, logreader.Live, true)
+		if err == nil {
+			last = ""
+			if p, ok := src.(positioner); ok {
+				last = p.Position().String()
+			}
+		}
 	}
 	if err != nil {
-		return // retried on the next round
+		h.f.log.Error("data-log reader cannot be reopened; retrying", "stream", h.stream, "err", err)
+		return last // retried on the next round
 	}
 	h.srcMu.Lock()
 	old := h.src
@@ -263,7 +390,13 @@ func (h *hub) readerFailed(ctx context.Context, err error) {
 	_ = old.Close()
 	if ctx.Err() != nil {
 		_ = src.Close()
+		return last
 	}
+	h.mu.Lock()
+	h.lastErr = "" // healthy again; lastProb keeps what happened
+	h.mu.Unlock()
+	h.f.log.Info("data-log reader replaced", "stream", h.stream, "after", last)
+	return last
 }
 
 // publish appends a frame to the ring and queues it for every live subscriber; data nil means the
@@ -462,5 +595,5 @@ func (h *hub) catchUpFailed(c *client, pos logreader.Position, err error) {
 func (h *hub) stats() ReaderStats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return ReaderStats{Stream: string(h.stream), Position: h.pos, Err: h.lastErr, Entries: h.entries}
+	return ReaderStats{Stream: string(h.stream), Position: h.pos, Err: h.lastErr, LastErr: h.lastProb, Entries: h.entries}
 }

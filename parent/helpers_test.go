@@ -246,7 +246,7 @@ func startParent(t testing.TB, e *env, ro runOpts) *running {
 		}
 		r.seenM.Unlock()
 		waitGoroutines(t, baseline)
-		if t.Failed() {
+		if t.Failed() || os.Getenv("SHOWLOG") != "" {
 			t.Logf("parent log:\n%s", r.logs.String())
 		}
 	})
@@ -285,7 +285,7 @@ func fetchStatus(addr string) (parent.Status, error) {
 // waitStatus polls /status until ok accepts it or the deadline passes.
 func (r *running) waitStatus(what string, ok func(parent.Status) bool) parent.Status {
 	r.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		st := r.status()
 		if ok(st) {
@@ -364,7 +364,7 @@ func dialWS(addr string, data []byte, key string) (*wsClient, error) {
 }
 
 func dialURL(u string) (*wsClient, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, resp, err := websocket.Dial(ctx, u, nil)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -260,4 +261,40 @@ func TestSpawnFailureAnswers503(t *testing.T) {
 	if st := r.status(); len(st.Children) != 0 || st.Clients != 0 {
 		t.Errorf("tables after failed spawns: %+v", st)
 	}
+}
+
+// Stopping while a child is still starting (its client waiting for it): Run returns
+// within the grace, the client is refused or closed, and the late child is stopped.
+func TestStopWhileChildStarting(t *testing.T) {
+	e := newEnv(t, 5, false)
+	slow := filepath.Join(t.TempDir(), "slow-distributor")
+	write(t, slow, "#!/bin/sh\necho $$ >> "+filepath.Join(e.dir, "slow-pids")+"\nsleep 1\nexec "+bin+" \"$@\"\n")
+	if err := os.Chmod(slow, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := startParent(t, e, runOpts{childExe: slow, grace: 3 * time.Second})
+	dialed := make(chan error, 1)
+	go func() {
+		w, err := dialWS(r.addr, newCollector(t).handshake(t, e.hashKey, time.Now()), "")
+		if err == nil {
+			w.closed(t, 10*time.Second)
+			w.close()
+		}
+		dialed <- err
+	}()
+	waitFor(t, "the child to be starting", func() bool {
+		b, _ := os.ReadFile(filepath.Join(e.dir, "slow-pids"))
+		return len(b) > 0
+	})
+	start := time.Now()
+	r.stop()
+	if took := time.Since(start); took > 3*time.Second+time.Second {
+		t.Errorf("Run took %s to return (grace 3s)", took)
+	}
+	if err := <-dialed; err != nil && !strings.Contains(err.Error(), "503") {
+		t.Errorf("client of the starting child: %v (want 503 or a close)", err)
+	}
+	b, _ := os.ReadFile(filepath.Join(e.dir, "slow-pids"))
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	waitGone(t, []int{pid}, 5*time.Second)
 }

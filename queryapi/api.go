@@ -49,6 +49,7 @@ type API struct {
 	rowSizes [8]atomic.Int64
 	resp     *respCache
 	logs     *logLimiter
+	sigs     *sigCache
 	routes   map[string]route
 	extra    *http.ServeMux
 	pid      float64
@@ -85,7 +86,7 @@ func New(o Options) *API {
 		o.Logger = slog.Default()
 	}
 	a := &API{o: o, log: o.Logger, limit: newLimiter(o.RateLimit, o.Now), extra: http.NewServeMux(),
-		pid: float64(os.Getpid()), logs: newLogLimiter(10 * time.Second)}
+		pid: float64(os.Getpid()), logs: newLogLimiter(10 * time.Second), sigs: newSigCache()}
 	switch {
 	case o.RowCacheBytes == 0:
 		a.cache = newRowCache(64 << 20)
@@ -210,7 +211,7 @@ func (a *API) write(w http.ResponseWriter, r *http.Request, rep reply, keep func
 			cur := a.o.Signer()
 			s = &cur
 		}
-		*buf, err = appendSigned((*buf)[:0], *s, rep.p)
+		*buf, err = appendSigned((*buf)[:0], *s, rep.p, a.sigs)
 	} else {
 		*buf, err = appendUnsigned((*buf)[:0], rep.p)
 	}

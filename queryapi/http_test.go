@@ -49,6 +49,11 @@ func TestFrameworkErrors(t *testing.T) {
 		})
 	}
 
+	t.Run("exactly 1 MiB is accepted", func(t *testing.T) {
+		pad := queryapi.MaxBody - len(`{"a":""}`)
+		body := `{"a":"` + strings.Repeat("x", pad) + `"}`
+		e.errorReply(e.do("POST", "/receipt", "application/json", strings.NewReader(body)), "Invalid request data sender is required")
+	})
 	t.Run("invalid JSON", func(t *testing.T) {
 		r := e.do("POST", "/receipt", "application/json", strings.NewReader(`{"count": }`))
 		if r.status != 400 || !strings.HasPrefix(string(r.body), `{"statusCode":400,"error":"Bad Request","message":"Invalid JSON body: `) {

@@ -43,7 +43,7 @@ func TestAppendSignedMatchesVector(t *testing.T) {
 		for k, val := range in.(map[string]any) {
 			p = append(p, field{key: k, val: val})
 		}
-		got, err := appendSigned(nil, signer, p)
+		got, err := appendSigned(nil, signer, p, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestAppendSignedMatchesVector(t *testing.T) {
 		{{key: "success", val: false}, {key: "error", val: "Invalid count"}},
 		{{key: "zz", val: "<>&\u2028"}},
 	} {
-		got, err := appendSigned(nil, signer, p)
+		got, err := appendSigned(nil, signer, p, newSigCache())
 		if err != nil {
 			t.Fatal(err)
 		}

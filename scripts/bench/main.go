@@ -45,7 +45,8 @@ type options struct {
 	verbose     bool
 	perfDir     string
 	// overrides, for the smoke test: entries and subscribers of every selected scenario
-	count, subscribers int
+	count, subscribers, rate int
+	duration                 time.Duration
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -63,6 +64,8 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.verbose, "v", false, "log the subscribers' warnings")
 	fs.IntVar(&o.count, "count", 0, "override: entries per scenario (A-D)")
 	fs.IntVar(&o.subscribers, "subscribers", 0, "override: subscribers per scenario (A-D), connects for E")
+	fs.IntVar(&o.rate, "rate", 0, "override: receipts per second (A, B, D, E)")
+	fs.DurationVar(&o.duration, "duration", 0, "override: load duration (A, B, D)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -171,6 +174,12 @@ func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
 		}
 		if o.subscribers > 0 {
 			sc.Subscribers = o.subscribers
+		}
+		if o.rate > 0 && sc.Rate > 0 {
+			sc.Rate = o.rate
+		}
+		if o.duration > 0 && sc.Duration > 0 {
+			sc.Duration = o.duration
 		}
 		sc.Title = sc.title()
 		var runs []result

@@ -41,6 +41,7 @@ func median(runs []result) result {
 	m.HarnessCPU = dur(func(r result) time.Duration { return r.HarnessCPU })
 	m.Throughput = med(func(r result) float64 { return r.Throughput })
 	m.PeakRSS = int64(med(func(r result) float64 { return float64(r.PeakRSS) }))
+	m.PeakPSS = int64(med(func(r result) float64 { return float64(r.PeakPSS) }))
 	m.Problems = nil
 	for _, r := range runs {
 		if r.Delivered < m.Delivered || r.Expected-r.Delivered > m.Expected-m.Delivered {
@@ -80,7 +81,7 @@ func verdict(sc scenario, r result) string {
 	}
 	over("drain", r.Drain, sc.Goal.Drain)
 	if sc.Goal.PeakRSS > 0 && r.PeakRSS > sc.Goal.PeakRSS {
-		miss = append(miss, fmt.Sprintf("RSS %s > %s", mb(r.PeakRSS), mb(sc.Goal.PeakRSS)))
+		miss = append(miss, fmt.Sprintf("RSS %s > %s (PSS %s)", mb(r.PeakRSS), mb(sc.Goal.PeakRSS), mb(r.PeakPSS)))
 	}
 	if len(miss) == 0 {
 		return "met"
@@ -91,7 +92,7 @@ func verdict(sc scenario, r result) string {
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 func mb(b int64) string         { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
 
-const tableHeader = `| Scenario | Delivered / expected | Gaps / dup / ooo / invalid | p50 | p99 | max | Throughput (frames/s) | Drain | Peak RSS (parent+children) | Children | CPU s (distributor) | CPU per 10,000 frames | Goal | Result |
+const tableHeader = `| Scenario | Delivered / expected | Gaps / dup / ooo / invalid | p50 | p99 | max | Throughput (frames/s) | Drain | Peak RSS (PSS), parent+children | Children | CPU s (distributor) | CPU per 10,000 frames | Goal | Result |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|`
 
 // row is one markdown table row for a scenario's (median) result.
@@ -102,13 +103,13 @@ func row(sc scenario, r result, runs int) string {
 	}
 	lat := func(d time.Duration) string { return ms(d) }
 	if sc.Name == "E" {
-		return fmt.Sprintf("| %s | %d / %d connects | – | %s | %s | %s | – | – | %s | %d | %.2f | – | %s | %s |",
-			name, r.Delivered, r.Expected, lat(r.P50), lat(r.P99), lat(r.Max), mb(r.PeakRSS), r.PeakKids,
+		return fmt.Sprintf("| %s | %d / %d connects | – | %s | %s | %s | – | – | %s (%s) | %d | %.2f | – | %s | %s |",
+			name, r.Delivered, r.Expected, lat(r.P50), lat(r.P99), lat(r.Max), mb(r.PeakRSS), mb(r.PeakPSS), r.PeakKids,
 			r.CPU.Seconds(), sc.Goal.Text, verdict(sc, r))
 	}
-	return fmt.Sprintf("| %s | %d / %d | %d / %d / %d / %d | %s | %s | %s | %.0f | %s | %s | %d | %.2f | %s | %s | %s |",
+	return fmt.Sprintf("| %s | %d / %d | %d / %d / %d / %d | %s | %s | %s | %.0f | %s | %s (%s) | %d | %.2f | %s | %s | %s |",
 		name, r.Delivered, r.Expected, r.Gaps+r.Missing, r.Duplicates, r.OutOfOrder, r.Invalid,
-		lat(r.P50), lat(r.P99), lat(r.Max), r.Throughput, ms(r.Drain), mb(r.PeakRSS), r.PeakKids,
+		lat(r.P50), lat(r.P99), lat(r.Max), r.Throughput, ms(r.Drain), mb(r.PeakRSS), mb(r.PeakPSS), r.PeakKids,
 		r.CPU.Seconds(), ms(r.cpuPer10k()), sc.Goal.Text, verdict(sc, r))
 }
 

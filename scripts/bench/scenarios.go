@@ -107,6 +107,7 @@ type result struct {
 	Throughput float64       // frames/s delivered over all clients, first append -> last receive
 	Drain      time.Duration // first append -> last receive
 	PeakRSS    int64
+	PeakPSS    int64
 	CPU        time.Duration
 	PeakKids   int
 	HarnessCPU time.Duration // the in-process subscribers' CPU (user+sys of this process)
@@ -230,7 +231,7 @@ func (rn *runner) runStream(ctx context.Context, sc scenario) (result, error) {
 	go func() { wg.Wait(); close(allDone) }()
 	go stopWhenIdle(rp.Exited(), allDone, clients, 10*time.Second, cancel)
 	<-allDone
-	res.PeakRSS, res.CPU, res.PeakKids = smp.Stop()
+	res.use(smp.Stop())
 	if prof != nil {
 		res.Profile = prof.stop()
 	}
@@ -242,6 +243,10 @@ func (rn *runner) runStream(ctx context.Context, sc scenario) (result, error) {
 	sum := collector.Summarize(clients, results, time.Since(rp.Started))
 	res.fill(sum, int64(count)*int64(sc.Subscribers))
 	return res, nil
+}
+
+func (res *result) use(u harness.Usage) {
+	res.PeakRSS, res.PeakPSS, res.CPU, res.PeakKids = u.PeakRSS, u.PeakPSS, u.CPU, u.PeakKids
 }
 
 func (res *result) fill(sum collector.Summary, expected int64) {
@@ -302,7 +307,7 @@ func (rn *runner) runFirstFrame(ctx context.Context, sc scenario) (result, error
 		res.Delivered++
 	}
 	res.Expected = int64(sc.Subscribers)
-	res.PeakRSS, res.CPU, res.PeakKids = smp.Stop()
+	res.use(smp.Stop())
 	res.P50, res.P99, res.Max = quantiles(res.FirstFrame)
 	return res, nil
 }

@@ -16,7 +16,8 @@ const clockTicks = 100
 
 // ProcSample is one reading of one process.
 type ProcSample struct {
-	RSS  int64         // bytes (VmRSS)
+	RSS  int64         // bytes (VmRSS): counts shared pages (the binary's text) in every process
+	PSS  int64         // bytes (Pss of smaps_rollup): shared pages split between their users; 0 if unreadable
 	CPU  time.Duration // utime+stime since the process started
 	PPid int
 }
@@ -50,6 +51,15 @@ func ReadProc(pid int) (ProcSample, error) {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			s.RSS = kb * 1024
+		}
+	}
+	if rollup, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid)); err == nil {
+		for _, line := range strings.Split(string(rollup), "\n") {
+			if v, ok := strings.CutPrefix(line, "Pss:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				s.PSS = kb * 1024
+				break
+			}
 		}
 	}
 	return s, nil
@@ -94,6 +104,7 @@ type Sampler struct {
 	baseline  map[int]time.Duration
 	lastCPU   map[int]time.Duration
 	peakRSS   int64
+	peakPSS   int64
 	peakKids  int
 	samples   int
 	stop      chan struct{}
@@ -125,7 +136,7 @@ func (s *Sampler) loop() {
 
 func (s *Sampler) sample(first bool) {
 	pids := append([]int{s.parent}, ChildrenOf(s.parent)...)
-	var rss int64
+	var rss, pss int64
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, pid := range pids {
@@ -134,30 +145,38 @@ func (s *Sampler) sample(first bool) {
 			continue // exited between the scan and the read
 		}
 		rss += p.RSS
+		pss += p.PSS
 		if first {
 			s.baseline[pid] = p.CPU
 		}
 		s.lastCPU[pid] = p.CPU
 	}
-	if rss > s.peakRSS {
-		s.peakRSS = rss
-	}
+	s.peakRSS = max(s.peakRSS, rss)
+	s.peakPSS = max(s.peakPSS, pss)
 	if k := len(pids) - 1; k > s.peakKids {
 		s.peakKids = k
 	}
 	s.samples++
 }
 
-// Stop takes a last sample and returns peak total RSS (bytes), CPU used since start (all
-// processes), and the most children seen at once.
-func (s *Sampler) Stop() (peakRSS int64, cpu time.Duration, peakKids int) {
+// Usage is what a Sampler measured over its run.
+type Usage struct {
+	PeakRSS  int64         // highest sum of VmRSS over the parent and its children, bytes
+	PeakPSS  int64         // highest sum of Pss (shared pages counted once overall), bytes
+	CPU      time.Duration // user+system CPU used since the sampler started, all processes
+	PeakKids int           // most children seen at once
+}
+
+// Stop takes a last sample and returns what was measured.
+func (s *Sampler) Stop() Usage {
 	close(s.stop)
 	<-s.done
 	s.sample(false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	u := Usage{PeakRSS: s.peakRSS, PeakPSS: s.peakPSS, PeakKids: s.peakKids}
 	for pid, c := range s.lastCPU {
-		cpu += c - s.baseline[pid]
+		u.CPU += c - s.baseline[pid]
 	}
-	return s.peakRSS, cpu, s.peakKids
+	return u
 }

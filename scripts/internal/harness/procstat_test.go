@@ -13,7 +13,7 @@ func TestReadProcSelf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.RSS < 1<<20 || p.PPid != os.Getppid() || p.CPU < 0 {
+	if p.RSS < 1<<20 || p.PSS <= 0 || p.PSS > p.RSS || p.PPid != os.Getppid() || p.CPU < 0 {
 		t.Errorf("ReadProc(self) = %+v; want RSS over 1 MiB and ppid %d", p, os.Getppid())
 	}
 	if _, err := ReadProc(1 << 30); err == nil {
@@ -37,8 +37,8 @@ func TestSamplerKeepsExitedChildrensCPU(t *testing.T) {
 	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "done\n" {
 		t.Fatalf("shell said %q, %v", line, err)
 	}
-	rss, cpu, kids := s.Stop()
-	if kids != 1 || rss <= 0 || cpu < 50*time.Millisecond {
-		t.Errorf("sampler: peak RSS %d, CPU %v, peak children %d; want the busy child's CPU (well over 50 ms) and 1 child", rss, cpu, kids)
+	u := s.Stop()
+	if u.PeakKids != 1 || u.PeakRSS <= 0 || u.PeakPSS <= 0 || u.CPU < 50*time.Millisecond {
+		t.Errorf("sampler: %+v; want the busy child's CPU (well over 50 ms), 1 child, RSS and PSS", u)
 	}
 }

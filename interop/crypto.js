@@ -17,22 +17,13 @@
 // Prints "interop crypto: N passed, M failed" and exits 1 on any failure.
 'use strict';
 
-const { spawnSync, execFileSync } = require('child_process');
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const libCrypto = require('@shardeum-foundation/lib-crypto-utils');
-const { Utils } = require('@shardeum-foundation/lib-types');
-
-const repo = path.resolve(__dirname, '..');
-const vectors = JSON.parse(fs.readFileSync(path.join(repo, 'protocol', 'testdata', 'vectors.json'), 'utf8'));
-const HASH_KEY = vectors.hashKey;
-const DIST = vectors.keys.distributor;
-const COLLECTOR = vectors.keys.collector;
-const STRANGER = vectors.keys.stranger;
-
-libCrypto.init(HASH_KEY);
-libCrypto.setCustomStringifier(Utils.safeStringify, 'shardus_safeStringify');
+const { goBinary: buildBinary } = require('./lib/server');
+// The official libraries, initialised with the hash key and the safeStringify stringifier.
+const { libCrypto, Utils, vectors, HASH_KEY, DIST, COLLECTOR, STRANGER } = require('./lib/official');
 
 let passed = 0;
 let failed = 0;
@@ -51,13 +42,7 @@ function check(ok, what) {
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'interop-crypto-'));
 process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
-
-function goBinary() {
-  if (process.env.DISTRIBUTOR_BIN) return path.resolve(process.env.DISTRIBUTOR_BIN);
-  const bin = path.join(work, 'distributor');
-  execFileSync('go', ['build', '-o', bin, '.'], { cwd: repo, stdio: 'inherit' });
-  return bin;
-}
+const goBinary = () => buildBinary(work);
 
 // run executes the binary in an empty directory (no config file) with a clean environment, so
 // only the flags given here configure it.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -76,6 +78,7 @@ func benchFanout(b *testing.B, n int) {
 		}()
 		defer ws.CloseNow()
 	}
+	w0 := writeSyscalls(p.Pid())
 	b.ResetTimer()
 	for i := 1; i <= b.N; i++ {
 		l.append("receipt", 1)
@@ -86,6 +89,29 @@ func benchFanout(b *testing.B, n int) {
 	cnt.waitFor(n * b.N)
 	b.StopTimer()
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "frames/s")
+	if w0 >= 0 {
+		// write(2) calls the child made per frame delivered (socket writes, and its log and RPC writes).
+		b.ReportMetric(float64(writeSyscalls(p.Pid())-w0)/float64(n*b.N), "writes/frame")
+	}
 	_ = p.Kill()
 	wg.Wait()
+}
+
+// writeSyscalls is the number of write system calls process pid made so far (syscw in
+// /proc/<pid>/io), or -1 where that is not available.
+func writeSyscalls(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
 }

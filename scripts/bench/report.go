@@ -38,6 +38,7 @@ func median(runs []result) result {
 	m.Max = dur(func(r result) time.Duration { return r.Max })
 	m.Drain = dur(func(r result) time.Duration { return r.Drain })
 	m.CPU = dur(func(r result) time.Duration { return r.CPU })
+	m.medianPer10k = dur(func(r result) time.Duration { return r.cpuPer10k() })
 	m.HarnessCPU = dur(func(r result) time.Duration { return r.HarnessCPU })
 	m.Throughput = med(func(r result) float64 { return r.Throughput })
 	m.PeakRSS = int64(med(func(r result) float64 { return float64(r.PeakRSS) }))
@@ -118,7 +119,7 @@ func rowF(done map[string]result) string {
 	var parts []string
 	for _, n := range []string{"A", "B"} {
 		if r, ok := done[n]; ok {
-			parts = append(parts, fmt.Sprintf("%s: %s CPU per 10,000 frames (%.2f CPU s for %d frames)", n, ms(r.cpuPer10k()), r.CPU.Seconds(), r.Delivered))
+			parts = append(parts, fmt.Sprintf("%s: %s CPU per 10,000 frames delivered", n, ms(r.cpuPer10k())))
 		}
 	}
 	return fmt.Sprintf("| F: steady-state CPU per 10,000 frames delivered | %s | | | | | | | | | | | derived from A/B | – |", strings.Join(parts, "; "))

@@ -17,6 +17,10 @@ func TestMedianAndVerdict(t *testing.T) {
 	if m.P50 != 2*time.Millisecond || m.P99 != 20*time.Millisecond || m.CPU != 4*time.Second || m.PeakRSS != 200 {
 		t.Errorf("median timings %+v", m)
 	}
+	// CPU per 10,000 frames is the median of the runs' own ratios: 100, 167.0, 133.3 ms.
+	if got := m.cpuPer10k(); got < 133*time.Millisecond || got > 134*time.Millisecond {
+		t.Errorf("median CPU per 10k frames = %v, want 133.3 ms", got)
+	}
 	// A loss in any run is reported, not hidden by the median.
 	if m.Delivered != 299990 || m.Missing != 10 {
 		t.Errorf("median delivery %d missing %d; want the worst run's", m.Delivered, m.Missing)

@@ -116,9 +116,15 @@ type result struct {
 	Connect    []time.Duration
 	Problems   []string
 	Profile    string // perf summary, with -perf
+	// medianPer10k is set on a median of runs: the median of the runs' CPU per 10,000 frames
+	// (the runs' CPU and frame counts are not divided across runs).
+	medianPer10k time.Duration
 }
 
 func (r result) cpuPer10k() time.Duration {
+	if r.medianPer10k != 0 {
+		return r.medianPer10k
+	}
 	if r.Delivered == 0 {
 		return 0
 	}

@@ -225,7 +225,8 @@ func (c *Client) ended(ctx context.Context, r *Result, err error) {
 func (c *Client) frame(data []byte, now time.Time) bool {
 	f, err := ParseFrame(data)
 	if err != nil {
-		c.invalidf(c.streamOr(f.Stream), "malformed frame: %v", err)
+		c.invalidf(c.streamOr(f.Stream), "malformed frame (%d bytes, starting %q, ending %q): %v",
+			len(data), data[:min(len(data), 80)], data[max(0, len(data)-40):], err)
 		return false
 	}
 	sc, st := c.counters[f.Stream], c.state[f.Stream]

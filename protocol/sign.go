@@ -108,7 +108,7 @@ func canonicalRoot(data []byte, signing bool) (*encoder, error) {
 // wrapping ErrSignatureMismatch means verifyObj returns false; any other error means it throws.
 func Verify(k HashKey, obj map[string]any) error {
 	sign, ok := obj["sign"].(map[string]any)
-	if !ok || !truthy(sign["owner"]) || !truthy(sign["sig"]) {
+	if !ok || !Truthy(sign["owner"]) || !Truthy(sign["sig"]) {
 		return errors.New("protocol: object must contain a sign field with owner and sig")
 	}
 	owner, ok := sign["owner"].(string)
@@ -242,7 +242,9 @@ func isCanonicalPoint(s []byte) bool {
 	return s[0] < 0xed
 }
 
-func truthy(v any) bool {
+// Truthy is JavaScript truthiness over Parse values (the reference's handlers test request fields
+// and signature parts with it).
+func Truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return false

@@ -85,7 +85,7 @@ func (sh *rowShape) decodeRow(cols []string, vals []any) (any, error) {
 	if sh.cycleRecord {
 		for i, c := range cols {
 			if c == "cycleRecord" {
-				if !truthy(cell(vals[i])) {
+				if !protocol.Truthy(cell(vals[i])) {
 					return nil, nil
 				}
 				v, err := decodeJSONCell(vals[i])

@@ -12,24 +12,6 @@ import (
 
 // JavaScript semantics the reference's handlers rely on, over protocol.Parse values.
 
-// truthy is JS truthiness.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case float64:
-		return x != 0 && !math.IsNaN(x)
-	case string:
-		return x != ""
-	case protocol.BigInt:
-		return x.Hex != "0" && x.Hex != ""
-	default:
-		return true // objects, arrays, Buffers
-	}
-}
-
 // num returns the body field as a number when it is one (validation already rejected other types).
 func num(body map[string]any, key string) (float64, bool) {
 	f, ok := body[key].(float64)

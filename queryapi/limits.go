@@ -1,5 +1,7 @@
 package queryapi
 
+import "github.com/shardeum/distributor/protocol"
+
 // Limits of rest-api.md §4.1.
 const (
 	MaxCyclesPerRequest      = 100
@@ -16,7 +18,7 @@ const (
 func rangeOf(body map[string]any, startKey, endKey string) (from, to float64) {
 	from, _ = num(body, startKey)
 	to = from
-	if truthy(body[endKey]) {
+	if protocol.Truthy(body[endKey]) {
 		to, _ = num(body, endKey)
 	}
 	return from, to

@@ -1,6 +1,8 @@
 package queryapi
 
 import (
+	"github.com/shardeum/distributor/protocol"
+
 	"context"
 	"strconv"
 
@@ -53,7 +55,7 @@ func notSpecifiedAccount() reply {
 // common handles the count, start/end and startCycle/endCycle selectors of both routes.
 func (ar accountsRoute) common(a *API, ctx context.Context, body map[string]any) (reply, bool) {
 	switch {
-	case truthy(body["count"]):
+	case protocol.Truthy(body["count"]):
 		count, _ := num(body, "count")
 		if count <= 0 {
 			return failed("Invalid count"), true
@@ -91,7 +93,7 @@ func (ar accountsRoute) common(a *API, ctx context.Context, body map[string]any)
 			a.queryFailed(ctx, ar.table, "count in cycles", err)
 			total = 0
 		}
-		if !truthy(body["page"]) {
+		if !protocol.Truthy(body["page"]) {
 			return signed(field{key: ar.totalKey, val: float64(total)}), true
 		}
 		page, _ := num(body, "page")

@@ -1,6 +1,8 @@
 package queryapi
 
 import (
+	"github.com/shardeum/distributor/protocol"
+
 	"context"
 
 	"github.com/shardeum/distributor/dbstore"
@@ -9,7 +11,7 @@ import (
 // cycleInfo serves POST /cycleinfo (rest-api.md §4.3).
 func (a *API) cycleInfo(ctx context.Context, body map[string]any) reply {
 	switch {
-	case truthy(body["count"]):
+	case protocol.Truthy(body["count"]):
 		count, _ := num(body, "count")
 		if count <= 0 {
 			return failed("Invalid count")

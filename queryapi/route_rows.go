@@ -28,7 +28,7 @@ var errNotInteger = errors.New("datatype mismatch") // what SQLite says of a fra
 
 func (rr rowsRoute) serve(a *API, ctx context.Context, body map[string]any) reply {
 	switch {
-	case truthy(body["count"]):
+	case protocol.Truthy(body["count"]):
 		count, _ := num(body, "count")
 		if count <= 0 {
 			return failed("Invalid count")
@@ -38,14 +38,14 @@ func (rr rowsRoute) serve(a *API, ctx context.Context, body map[string]any) repl
 		}
 		return signed(field{key: rr.key, raw: a.newest(ctx, rr.table, count)})
 
-	case truthy(body["txId"]):
+	case protocol.Truthy(body["txId"]):
 		txID := str(body, "txId")
 		if utf16Len(txID) != TxIDLength {
 			return failed("Invalid txId " + txID)
 		}
 		return signed(field{key: rr.key, raw: a.byID(ctx, rr.table, txID)})
 
-	case truthy(body["txIdList"]):
+	case protocol.Truthy(body["txIdList"]):
 		return rr.txIDList(a, ctx, str(body, "txIdList"))
 
 	case isNum(body["start"]):
@@ -92,7 +92,7 @@ func (rr rowsRoute) serve(a *API, ctx context.Context, body map[string]any) repl
 			return signed(field{key: rr.key, val: float64(n)})
 		}
 		page := 1.0
-		if truthy(body["page"]) {
+		if protocol.Truthy(body["page"]) {
 			page, _ = num(body, "page")
 			if page < 1 {
 				return failed("Invalid page number")

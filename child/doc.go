@@ -4,8 +4,10 @@
 // calls into the child (Control: CloseClient, Reload, Stats, Shutdown), Events called back by the child
 // through go-plugin's MuxBroker, and Handoff, which passes an accepted connection's file descriptor to the
 // child over a Unix-domain socketpair (SCM_RIGHTS) with the request bytes already read. On the child side,
-// Main serves that contract: one Source (a logreader.Reader) per stream, each line signed once into a frame
-// that is written as the same bytes to every client, a bounded ring of recent frames for resume, per-client
-// bounded queues with one writer goroutine each (a client that falls behind is closed with 1008), and
-// catch-up readers for resume cursors older than the ring.
+// Main serves that contract: one Source (a logreader.Reader) per stream, read ahead of the signing (so a
+// writer's burst cannot rotate away lines not yet read), each line signed once (by a pool of workers, published
+// in read order) into a frame that is written as the same bytes to every client, a bounded ring of recent
+// frames for resume, per-client bounded queues with one writer goroutine each that writes a batch of frames
+// in one write(2) (a client that falls behind is closed with 1008), and catch-up readers for resume cursors
+// older than the ring.
 package child

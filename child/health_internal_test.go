@@ -33,7 +33,7 @@ func (s *flakySource) Next(ctx context.Context) (logreader.Entry, error) {
 	return s.r.Next(ctx)
 }
 
-func (s *flakySource) Close() error                  { return s.r.Close() }
+func (s *flakySource) Close() error                 { return s.r.Close() }
 func (s *flakySource) Position() logreader.Position { return s.r.Position() }
 
 // TestReaderRecoveryClearsHealth: a reader failure marks the stream unhealthy (ReaderStats.Err, which

@@ -204,11 +204,45 @@ func leakedGoroutines() string {
 // spawn starts a child with cfg and makes sure it is gone when the test ends.
 func spawn(t *testing.T, cfg []byte, ev child.Events) *child.Process {
 	t.Helper()
+	return spawnBin(t, childBin, cfg, ev)
+}
+
+var (
+	plainChildOnce sync.Once
+	plainChild     string
+	plainChildErr  error
+)
+
+// plainChildBin is the test child built without -race: for tests about throughput, where the race
+// detector's slow-down (ten times and more on the data-log reader) would measure the detector.
+// Under a suite without -race it is childBin.
+func plainChildBin(t *testing.T) string {
+	t.Helper()
+	if !raceEnabled || os.Getenv("NORACECHILD") != "" {
+		return childBin
+	}
+	plainChildOnce.Do(func() {
+		plainChild = childBin + "-norace"
+		cmd := exec.Command("go", "build", "-o", plainChild, "./internal/testchild")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			plainChildErr = fmt.Errorf("build test child without -race: %v: %s", err, out)
+		}
+	})
+	if plainChildErr != nil {
+		t.Fatal(plainChildErr)
+	}
+	return plainChild
+}
+
+// spawnBin is spawn with the child executable bin.
+func spawnBin(t *testing.T, bin string, cfg []byte, ev child.Events) *child.Process {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	lw := &tlogWriter{t: t}
 	p, err := child.Spawn(ctx, child.SpawnOptions{
-		Executable: childBin, Args: []string{"child"}, Config: cfg, Events: ev,
+		Executable: bin, Args: []string{"child"}, Config: cfg, Events: ev,
 		Logger: slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {

@@ -12,8 +12,11 @@
 // official safeStringify of its parse. Per stream, the payloads must be exactly the lines
 // appended while subscribed, in order (each compared with safeStringify(safeJsonParse(line))).
 // Forged handshakes are refused with HTTP 401. A collector that disconnects and comes back with
-// the last cursors in its signed handshake gets exactly what was appended meanwhile, then the
-// live lines: no gap, no duplicate. Prints "interop firehose: N passed, M failed".
+// the last cursors in its signed handshake gets exactly what was appended meanwhile (normally
+// read from disk by a new child, across a wrap-around of the file numbers), then the live lines: no gap, no
+// duplicate. So does one that comes back while its old connection is still open (the old one is
+// replaced with close 1000, the new one resumes from the child's ring).
+// Prints "interop firehose: N passed, M failed"; exits 1 on any failure.
 'use strict';
 
 const fs = require('fs');
@@ -82,7 +85,7 @@ async function subscribe(report, server, label, hs) {
   if (!r.ws) throw new Error(`${label}: subscription refused: ${r.status !== undefined ? 'HTTP ' + r.status + ' ' + JSON.stringify(r.body) : r.error}\n${server.logTail()}`);
   report.check(true, `${label}: subscribed`);
   server.noteChildren();
-  return new Subscriber(r.ws, report, label);
+  return new Subscriber(r, report, label);
 }
 
 async function firehose(ctx) {
@@ -91,7 +94,10 @@ async function firehose(ctx) {
   const b1 = batch('live', 300, 11, '2026-01-01T01:00:00Z');
   const b2 = batch('missed', 300, 12, '2026-01-01T02:00:00Z');
   const b3 = batch('after-resume', 100, 13, '2026-01-01T03:00:00Z');
-  const want = { [b1.name]: expectedLines(ctx, b1), [b2.name]: expectedLines(ctx, b2), [b3.name]: expectedLines(ctx, b3) };
+  const b4 = batch('before-replace', 100, 14, '2026-01-01T04:00:00Z');
+  const b5 = batch('after-replace', 50, 15, '2026-01-01T05:00:00Z');
+  const want = {};
+  for (const b of [b1, b2, b3, b4, b5]) want[b.name] = expectedLines(ctx, b);
 
   const server = await ctx.startServer();
   append(ctx, server, b0); // on disk before anyone subscribes: a new subscriber starts live, after it
@@ -111,6 +117,8 @@ async function firehose(ctx) {
   const unsigned = Utils.safeJsonParse(canonical(good));
   delete unsigned.sign;
   await refused(report, server, 'no sign', unsigned);
+  await refused(report, server, 'no data parameter', undefined);
+  await refused(report, server, 'data that is not JSON', 'not json');
 
   // Session 1: live frames.
   const s1 = await subscribe(report, server, 'session 1', handshake(COLLECTOR));
@@ -126,7 +134,7 @@ async function firehose(ctx) {
   // Appended while disconnected (across rotations and a wrap-around of the file numbers).
   append(ctx, server, b2);
 
-  // Session 2: resume from the cursors, then live.
+  // Session 2: resume from the cursors (a new child reads them from disk), then live.
   const s2 = await subscribe(report, server, 'session 2 (resumed)', handshake(COLLECTOR, { cursor }));
   const caught = await s2.until((s) => KINDS.every((k) => s.payloads[k].length >= b2.n), FRAME_WAIT_MS);
   report.check(caught, () => `session 2: got ${JSON.stringify(s2.counts())} frames within ${FRAME_WAIT_MS} ms, want the ${b2.n} per stream appended while disconnected`);
@@ -134,17 +142,37 @@ async function firehose(ctx) {
   const total = b2.n + b3.n;
   const all2 = await s2.until((s) => KINDS.every((k) => s.payloads[k].length >= total), FRAME_WAIT_MS);
   report.check(all2, () => `session 2: got ${JSON.stringify(s2.counts())} frames within ${FRAME_WAIT_MS} ms, want ${total} per stream`);
-  const closed2 = await s2.close();
-  report.check(closed2 && closed2.code === 1000, `session 2: close code ${closed2 && closed2.code}, want 1000 echoed`);
+  const cursor2 = s2.lastCursors();
+
+  // Session 3: the collector comes back while session 2 is still open (its process restarted, say),
+  // with session 2's last cursors from before b4: the server replaces session 2 (close 1000) and the
+  // new connection, served by the same child, gets b4 from the start, then b5 live.
+  append(ctx, server, b4);
+  const s3 = await subscribe(report, server, 'session 3 (resumed, replacing session 2)', handshake(COLLECTOR, { cursor: cursor2 }));
+  const replaced = await s2.until((s) => s.closed !== null, FRAME_WAIT_MS);
+  report.check(replaced && s2.closed.code === 1000, () => `session 2: replaced by session 3 with close ${JSON.stringify(s2.closed)}, want code 1000`);
+  const caught3 = await s3.until((s) => KINDS.every((k) => s.payloads[k].length >= b4.n), FRAME_WAIT_MS);
+  report.check(caught3, () => `session 3: got ${JSON.stringify(s3.counts())} frames within ${FRAME_WAIT_MS} ms, want the ${b4.n} per stream after session 2's cursors`);
+  append(ctx, server, b5);
+  const total3 = b4.n + b5.n;
+  const all3 = await s3.until((s) => KINDS.every((k) => s.payloads[k].length >= total3), FRAME_WAIT_MS);
+  report.check(all3, () => `session 3: got ${JSON.stringify(s3.counts())} frames within ${FRAME_WAIT_MS} ms, want ${total3} per stream`);
+  const closed3 = await s3.close();
+  report.check(closed3 && closed3.code === 1000, `session 3: close code ${closed3 && closed3.code}, want 1000 echoed`);
+
   for (const k of KINDS) {
-    const ok = sameSequence(report, `session 2 ${k}`, s2.payloads[k], want[b2.name][k].concat(want[b3.name][k]));
-    if (!ok) {
-      report.check(false, `session 2 ${k}: resumed from cursor ${cursor[k]} (session 1's last); cursors of its first frames: ${s2.cursors[k].slice(0, 12).join(' ')}`);
-    }
-    const seen = new Set(s1.payloads[k]);
-    const dup = s2.payloads[k].filter((p) => seen.has(p)).length;
-    report.check(dup === 0, `session 2 ${k}: ${dup} frames already delivered in session 1`);
-    const cursors = s1.cursors[k].concat(s2.cursors[k]);
+    // Session 2: b2 then b3, then (until replaced) a prefix of b4.
+    const s2own = s2.payloads[k].slice(0, total);
+    const ok = sameSequence(report, `session 2 ${k}`, s2own, want[b2.name][k].concat(want[b3.name][k]));
+    if (!ok) report.check(false, `session 2 ${k}: resumed from cursor ${cursor[k]} (session 1's last); cursors of its first frames: ${s2.cursors[k].slice(0, 12).join(' ')}`);
+    const tail = s2.payloads[k].slice(total);
+    report.check(tail.every((p, i) => p === want[b4.name][k][i]), `session 2 ${k}: after b3, before being replaced, it got frames that are not b4 in order`);
+    const ok3 = sameSequence(report, `session 3 ${k}`, s3.payloads[k], want[b4.name][k].concat(want[b5.name][k]));
+    if (!ok3) report.check(false, `session 3 ${k}: resumed from cursor ${cursor2[k]} (session 2's last before b4); cursors of its first frames: ${s3.cursors[k].slice(0, 12).join(' ')}`);
+    // No frame twice: session 1's, session 2's own and session 3's frames are all distinct lines.
+    const delivered = s1.payloads[k].concat(s2own, s3.payloads[k]);
+    report.check(new Set(delivered).size === delivered.length, `${k}: a line was delivered twice across sessions 1, 2 and 3`);
+    const cursors = s1.cursors[k].concat(s2.cursors[k].slice(0, total), s3.cursors[k]);
     report.check(new Set(cursors).size === cursors.length, `${k}: a cursor repeats across frames`);
   }
 

@@ -130,6 +130,10 @@ async function rest(ctx) {
     check(isList(tally) && tally.every((t, i) => Object.keys(t).sort().join() === ['cycle', rr.tally].sort().join() && t.cycle === 5 + i), `${R} tally: ${canonical(tally)}, want [{cycle, ${rr.tally}}] for cycles 5, 6, 7`);
     const count = signedReply(await post(R, { startCycle: 5, endCycle: 7, type: 'count' }))[rr.key];
     check(count === sum && count === inCycles.length, `${R} type count over cycles 5..7: ${count}; tally sum ${sum}; rows ${inCycles && inCycles.length}`);
+    // startCycle 0 still applies the range (readme-compat 9.4: the reference's originalTx counted the whole table).
+    const tally0 = signedReply(await post(R, { startCycle: 0, endCycle: 2, type: 'tally' }))[rr.key];
+    const count0 = signedReply(await post(R, { startCycle: 0, endCycle: 2, type: 'count' }))[rr.key];
+    check(isList(tally0) && count0 === tally0.reduce((s, t) => s + t[rr.tally], 0), `${R} type count over cycles 0..2: ${count0}, want the tally's sum ${canonical(tally0)}`);
     totals[rr.key] = signedReply(await post(R, { startCycle: 0, endCycle: cycles - 1, type: 'count' }))[rr.key];
     const none = signedReply(await post(R, {}));
     check(isList(none[rr.key], 0), `${R} with no selector: want a signed empty ${rr.key} list`);

@@ -16,14 +16,20 @@ function handshake(keys, { sender = keys.publicKey, timestamp = Date.now(), subs
   return signed(obj, keys);
 }
 
-// dial opens ws://.../?data=<handshake>. It resolves {ws} once open, {status, headers, body} when
-// the server answers the upgrade with anything but 101, or {error}.
+// dial opens ws://.../?data=<handshake> (no query when data is undefined; a string is sent as is).
+// It resolves {ws, early, hold} once open (pass it to Subscriber), {status, headers, body} when the
+// server answers the upgrade with anything but 101, or {error}.
 function dial(wsBase, data) {
   const text = typeof data === 'string' ? data : canonical(data);
   const url = data === undefined ? `${wsBase}/` : `${wsBase}/?data=${encodeURIComponent(text)}`;
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { handshakeTimeout: 10000 });
-    ws.once('open', () => resolve({ ws }));
+    // Frames can arrive in the same read as the 101 and are emitted before a promise continuation
+    // runs: hold them from the start until a Subscriber takes over.
+    const early = [];
+    const hold = (data, isBinary) => early.push([data, isBinary]);
+    ws.on('message', hold);
+    ws.once('open', () => resolve({ ws, early, hold }));
     ws.once('unexpected-response', (req, res) => {
       let body = '';
       const done = () => {
@@ -40,9 +46,10 @@ function dial(wsBase, data) {
   });
 }
 
-// Subscriber collects the frames of one open connection, per stream, checking each as it arrives.
+// Subscriber collects the frames of one open connection (dial's result), per stream, checking
+// each as it arrives, starting with those that arrived before it was made.
 class Subscriber {
-  constructor(ws, report, label) {
+  constructor({ ws, early, hold }, report, label) {
     this.ws = ws;
     this.report = report;
     this.label = label;
@@ -51,6 +58,8 @@ class Subscriber {
     this.total = 0;
     this.closed = null;
     this.waiters = [];
+    ws.off('message', hold);
+    for (const [data, isBinary] of early) this.onFrame(data, isBinary);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: reason.toString() };

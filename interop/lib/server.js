@@ -155,8 +155,10 @@ class Server {
       stdio: ['ignore', log, log],
     });
     fs.closeSync(log);
-    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
-    this.proc.once('error', (e) => this.report.check(false, `cannot start ${this.bin}: ${e.message}`));
+    this.exited = new Promise((resolve) => {
+      this.proc.once('exit', (code, signal) => resolve({ code, signal }));
+      this.proc.once('error', (e) => resolve({ code: null, signal: null, error: e })); // did not start
+    });
     live.add(this);
     await this.waitAlive(20000);
     return this;
@@ -169,7 +171,7 @@ class Server {
     let gone = null;
     this.exited.then((e) => (gone = e));
     for (;;) {
-      if (gone) throw new Error(`distributor exited (${gone.code ?? gone.signal}) before answering /is-alive:\n${this.logTail()}`);
+      if (gone) throw new Error(`distributor ${gone.error ? 'did not start: ' + gone.error.message : `exited (${gone.code ?? gone.signal})`} before answering /is-alive:\n${this.logTail()}`);
       try {
         const r = await fetch(this.base + '/is-alive', { signal: AbortSignal.timeout(1000) });
         if (r.status === 200) return;

@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// median of each metric over runs (the runs of one scenario): delivery counts take the worst run
-// (a loss in any run is a loss), timings and resources the median.
+// median of each metric over runs (the runs of one scenario): delivery counts and problem counts
+// take the worst run (a loss in any run is a loss), timings and resources the median.
 func median(runs []result) result {
 	if len(runs) == 1 {
 		return runs[0]
@@ -108,8 +108,12 @@ func row(sc scenario, r result, runs int) string {
 			name, r.Delivered, r.Expected, lat(r.P50), lat(r.P99), lat(r.Max), mb(r.PeakRSS), mb(r.PeakPSS), r.PeakKids,
 			r.CPU.Seconds(), sc.Goal.Text, verdict(sc, r))
 	}
-	return fmt.Sprintf("| %s | %d / %d | %d / %d / %d / %d | %s | %s | %s | %.0f | %s | %s (%s) | %d | %.2f | %s | %s | %s |",
-		name, r.Delivered, r.Expected, r.Gaps+r.Missing, r.Duplicates, r.OutOfOrder, r.Invalid,
+	delivered := fmt.Sprintf("%d / %d", r.Delivered, r.Expected)
+	if runs > 1 {
+		delivered += " (worst run)"
+	}
+	return fmt.Sprintf("| %s | %s | %d / %d / %d / %d | %s | %s | %s | %.0f | %s | %s (%s) | %d | %.2f | %s | %s | %s |",
+		name, delivered, r.Gaps+r.Missing, r.Duplicates, r.OutOfOrder, r.Invalid,
 		lat(r.P50), lat(r.P99), lat(r.Max), r.Throughput, ms(r.Drain), mb(r.PeakRSS), mb(r.PeakPSS), r.PeakKids,
 		r.CPU.Seconds(), ms(r.cpuPer10k()), sc.Goal.Text, verdict(sc, r))
 }

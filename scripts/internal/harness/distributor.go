@@ -20,7 +20,7 @@ import (
 	"github.com/shardeum/distributor/config"
 )
 
-// repoRoot is the directory of the module's go.mod (the harness runs from anywhere inside it).
+// RepoRoot is the directory of the module's go.mod (the harness runs from anywhere inside it).
 func RepoRoot() (string, error) {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
@@ -33,7 +33,7 @@ func RepoRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// buildBinary compiles the distributor into dir and returns its path.
+// Build compiles the distributor into dir and returns its path.
 func Build(root, dir string) (string, error) {
 	bin := filepath.Join(dir, "distributor")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
@@ -44,7 +44,7 @@ func Build(root, dir string) (string, error) {
 	return bin, nil
 }
 
-// freePort asks the kernel for a free port on 127.0.0.1 (closed again before the distributor binds
+// FreePort asks the kernel for a free port on 127.0.0.1 (closed again before the distributor binds
 // it; the window is tiny on a quiet machine).
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -55,14 +55,14 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// envOptions is what differs between scenarios in the distributor's configuration.
+// Options is what differs between scenarios in the distributor's configuration.
 type Options struct {
 	MaxClientsPerChild int // 0 = the distributor's default
 	ClientQueueFrames  int // 0 = default
 	Verbose            bool
 }
 
-// distributor is one running `distributor start` in its own temporary directory.
+// Distributor is one running `distributor start` in its own temporary directory.
 type Distributor struct {
 	bin     string
 	Dir     string // temp dir: config, data logs, logs
@@ -74,7 +74,7 @@ type Distributor struct {
 	logFile *os.File
 }
 
-// startDistributor writes a config into a new temporary directory under base and starts the
+// Start writes a config into a new temporary directory under base and starts the
 // distributor there, returning once GET /is-alive answers 200.
 func Start(ctx context.Context, bin, root, base string, o Options) (*Distributor, error) {
 	dir, err := os.MkdirTemp(base, "run-")
@@ -126,7 +126,7 @@ func Start(ctx context.Context, bin, root, base string, o Options) (*Distributor
 	return d, nil
 }
 
-// cleanEnv is the harness's environment without any configuration key, so the temp config file
+// CleanEnv is the harness's environment without any configuration key, so the temp config file
 // is what the distributor runs with.
 func CleanEnv() []string {
 	keys := map[string]bool{}
@@ -143,6 +143,7 @@ func CleanEnv() []string {
 	return env
 }
 
+// Pid is the parent process's id.
 func (d *Distributor) Pid() int { return d.cmd.Process.Pid }
 
 func (d *Distributor) waitAlive(ctx context.Context, limit time.Duration) error {
@@ -201,7 +202,7 @@ func (d *Distributor) LogTail(n int64) string {
 	return string(b)
 }
 
-// replay is a running `distributor replay --generate` writing into the data-log directory.
+// Replay is a running `distributor replay --generate` writing into the data-log directory.
 type Replay struct {
 	cmd     *exec.Cmd
 	Started time.Time // when the process was started
@@ -218,6 +219,7 @@ func ReplayArgs(dataLog string, count, rate, maxEntries, maxFiles int) []string 
 		"--rate", fmt.Sprint(rate), "--max-entries", fmt.Sprint(maxEntries), "--max-files", fmt.Sprint(maxFiles), "--quiet"}
 }
 
+// StartReplay runs bin with args (see ReplayArgs) in the background; its output is kept for errors.
 func StartReplay(bin string, args []string) (*Replay, error) {
 	r := &Replay{cmd: exec.Command(bin, args...), exited: make(chan struct{})}
 	r.cmd.Env = CleanEnv()

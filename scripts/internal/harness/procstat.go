@@ -22,7 +22,7 @@ type ProcSample struct {
 	PPid int
 }
 
-// readProc reads /proc/PID/stat and /proc/PID/status.
+// ReadProc reads /proc/PID/stat and /proc/PID/status.
 func ReadProc(pid int) (ProcSample, error) {
 	var s ProcSample
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
@@ -65,7 +65,7 @@ func ReadProc(pid int) (ProcSample, error) {
 	return s, nil
 }
 
-// childrenOf lists the pids whose parent is pid, by scanning /proc.
+// ChildrenOf lists the pids whose parent is pid, by scanning /proc.
 func ChildrenOf(pid int) []int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
@@ -93,28 +93,27 @@ func ChildrenOf(pid int) []int {
 	return kids
 }
 
-// sampler polls the distributor's parent and its children: peak total RSS and, per pid, the last
+// Sampler polls the distributor's parent and its children: peak total RSS and, per pid, the last
 // CPU seen (children exit when their last client leaves, so their CPU is kept from the last
 // sample before they went). CPU already spent when the sampler started is subtracted.
 type Sampler struct {
 	parent int
 	every  time.Duration
 
-	mu        sync.Mutex
-	baseline  map[int]time.Duration
-	lastCPU   map[int]time.Duration
-	peakRSS   int64
-	peakPSS   int64
-	peakKids  int
-	samples   int
-	stop      chan struct{}
-	done      chan struct{}
-	startedAt time.Time
+	mu       sync.Mutex
+	baseline map[int]time.Duration
+	lastCPU  map[int]time.Duration
+	peakRSS  int64
+	peakPSS  int64
+	peakKids int
+	stop     chan struct{}
+	done     chan struct{}
 }
 
+// StartSampler samples parent and its children now and then every interval until Stop.
 func StartSampler(parent int, every time.Duration) *Sampler {
 	s := &Sampler{parent: parent, every: every, baseline: map[int]time.Duration{}, lastCPU: map[int]time.Duration{},
-		stop: make(chan struct{}), done: make(chan struct{}), startedAt: time.Now()}
+		stop: make(chan struct{}), done: make(chan struct{})}
 	s.sample(true)
 	go s.loop()
 	return s
@@ -156,7 +155,6 @@ func (s *Sampler) sample(first bool) {
 	if k := len(pids) - 1; k > s.peakKids {
 		s.peakKids = k
 	}
-	s.samples++
 }
 
 // Usage is what a Sampler measured over its run.

@@ -16,8 +16,11 @@ import (
 )
 
 const (
-	ringFrames     = 8192     // recent frames per stream kept for resume
-	ringBytes      = 64 << 20 // ... and at most this many bytes of them
+	// Recent frames per stream kept for resume, and at most this many bytes of them. Every child
+	// holds its own ring, so this is paid once per child: a reconnect within the ring is served
+	// from memory, an older cursor from disk by a catch-up reader (correct, just more work).
+	ringFrames     = 2048
+	ringBytes      = 16 << 20
 	reopenInterval = time.Second
 	// A stream's reader reads this far ahead of signing (lines, and bytes of them), so that a
 	// writer's burst cannot lap it (rotate away files it has not read yet) while frames are signed.
@@ -406,11 +409,16 @@ func (h *hub) publish(cursor string, data []byte) {
 	h.mu.Lock()
 	if data != nil {
 		h.seq++
+		// Free the slot the new frame takes before storing it: evicting after the store would
+		// clear the new frame itself once the ring has wrapped.
+		for h.seq-h.first+1 > int64(len(h.ring)) {
+			h.evict()
+		}
 		fr := &frame{seq: h.seq, cursor: cursor, data: data}
 		h.ring[h.seq%int64(len(h.ring))] = fr
 		h.ringBytes += len(data)
 		h.index[cursor] = h.seq
-		for h.seq-h.first+1 > int64(len(h.ring)) || (h.ringBytes > ringBytes && h.first < h.seq) {
+		for h.ringBytes > ringBytes && h.first < h.seq {
 			h.evict()
 		}
 		for c := range h.subs {

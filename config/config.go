@@ -30,7 +30,7 @@ type Config struct {
 	LimitToSubscribersOnly bool
 	Subscribers            []protocol.Subscriber // never nil
 
-	ClientQueueFrames int // ours: per-client outbound queue bound, default 4096
+	ClientQueueFrames int // ours: per-client outbound queue bound, default 16384
 
 	Path string // the file it came from, "" if none was read
 

@@ -93,7 +93,7 @@ const (
 	DefaultMaxClientsPerChild   = 50
 	DefaultDistributorMode      = "WS"
 	DefaultMQServerPort         = 6101
-	DefaultClientQueueFrames    = 4096
+	DefaultClientQueueFrames    = 16384
 	// DefaultFile is looked up in the working directory when no file is named.
 	DefaultFile = "distributor-config.json"
 )

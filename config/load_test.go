@@ -19,7 +19,7 @@ func TestDefaultsWithoutFile(t *testing.T) {
 		t.Errorf("Path = %q, want none", c.Path)
 	}
 	if c.DistributorIP != "localhost" || c.DistributorPort != 6100 || c.RateLimit != 100 ||
-		c.FileStreamIntervalMS != 100 || c.MaxClientsPerChild != 50 || c.ClientQueueFrames != 4096 ||
+		c.FileStreamIntervalMS != 100 || c.MaxClientsPerChild != 50 || c.ClientQueueFrames != 16384 ||
 		c.Verbose || c.LimitToSubscribersOnly || len(c.Subscribers) != 0 || c.Subscribers == nil {
 		t.Errorf("defaults wrong: %+v", c)
 	}

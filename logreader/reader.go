@@ -92,6 +92,10 @@ type Reader struct {
 	afterEnd   bool // bytes after the End marker already reported
 	discarding bool // inside an over-long line, dropping bytes until its newline
 
+	held      []heldFile // files after the current one, held open (see held.go)
+	sinceHold int        // bytes read since holdAhead last looked
+	created   bool       // fsnotify: a file of this stream was created
+
 	otherEvent bool // fsnotify: something other than the current file's data changed
 	tick       bool // the poll fired, or events were lost: check everything
 
@@ -208,6 +212,7 @@ func (r *Reader) Close() error {
 		r.f.Close()
 		r.f = nil
 	}
+	r.dropHeld()
 	if r.timer != nil {
 		r.timer.Stop()
 	}
@@ -317,6 +322,9 @@ func (r *Reader) note(ev fsnotify.Event) bool {
 	}
 	if r.f == nil || r.cur.old || base != r.o.Stream.fileName(r.cur.num) || !ev.Has(fsnotify.Write) {
 		r.otherEvent = true
+	}
+	if ev.Has(fsnotify.Create) {
+		r.created = true
 	}
 	return true
 }
@@ -514,6 +522,7 @@ func (r *Reader) open(ref fileRef, off, lineNo int64, fp uint64, haveFP bool) bo
 func (r *Reader) adopt(f *os.File, ref fileRef, off, lineNo int64, fp uint64, haveFP bool) {
 	if r.f != f {
 		r.closeFile()
+		r.releaseHeld(f)
 	}
 	r.f, r.cur, r.retry, r.retryNow = f, ref, nil, false
 	if r.buf == nil || len(r.buf) > bufSize {
@@ -585,9 +594,13 @@ func (r *Reader) fill() int {
 			r.buf = grown
 		}
 	}
+	if r.created || r.sinceHold >= holdEvery {
+		r.holdAhead()
+	}
 	n, err := r.f.ReadAt(r.buf[r.end:], r.readOff)
 	r.end += n
 	r.readOff += int64(n)
+	r.sinceHold += n
 	if err != nil && err != io.EOF {
 		r.problemOnce("read:"+r.cur.path, &Problem{Kind: ProblemRead, File: r.cur.path, Detail: err.Error()})
 	}
@@ -716,6 +729,9 @@ func (r *Reader) follow(cur *fileRef) bool {
 			r.problem(&Problem{Kind: ProblemNoEndMarker, File: cur.path, Line: r.lineNo,
 				Detail: fmt.Sprintf("the writer moved on to %s without an End marker", c[idx+1].path)})
 		}
+		if h, ok := r.takeHeld(); ok && os.SameFile(h.ref.fi, c[idx+1].fi) {
+			return r.adoptHeld(h)
+		}
 		return r.open(c[idx+1], 0, 0, 0, false)
 	}
 	// cur is no longer on disk (or unknown).
@@ -723,6 +739,9 @@ func (r *Reader) follow(cur *fileRef) bool {
 		if r.fill() > 0 { // drain what the descriptor still holds
 			return true
 		}
+	}
+	if h, ok := r.takeHeld(); ok && cur != nil && r.ended && r.f != nil {
+		return r.adoptHeld(h) // deleted from disk, but held open: nothing is lost
 	}
 	target := c[0]
 	switch {

@@ -99,20 +99,7 @@ func (e *encoder) value(v any, underSig, root bool) error {
 		}
 		return e.node(d, r, false)
 	case []any:
-		if err := e.enter(); err != nil {
-			return err
-		}
-		e.buf = append(e.buf, '[')
-		for j, el := range x {
-			if j > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			if err := e.value(el, false, false); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, ']')
-		e.depth--
+		return appendArray(e, x)
 	case []string:
 		e.buf = append(e.buf, '[')
 		for j, el := range x {
@@ -123,20 +110,7 @@ func (e *encoder) value(v any, underSig, root bool) error {
 		}
 		e.buf = append(e.buf, ']')
 	case []map[string]any:
-		if err := e.enter(); err != nil {
-			return err
-		}
-		e.buf = append(e.buf, '[')
-		for j, el := range x {
-			if j > 0 {
-				e.buf = append(e.buf, ',')
-			}
-			if err := e.value(el, false, false); err != nil {
-				return err
-			}
-		}
-		e.buf = append(e.buf, ']')
-		e.depth--
+		return appendArray(e, x)
 	case map[string]string:
 		m := make(map[string]any, len(x))
 		for k, s := range x {
@@ -307,4 +281,23 @@ func goToNumber(v any) (float64, error) {
 		return 0, err
 	}
 	return stringToNumber(e.buf), nil
+}
+
+// appendArray prints a slice of values as a JSON array.
+func appendArray[T any](e *encoder, x []T) error {
+	if err := e.enter(); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, '[')
+	for j, el := range x {
+		if j > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		if err := e.value(el, false, false); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, ']')
+	e.depth--
+	return nil
 }

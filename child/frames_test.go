@@ -32,6 +32,7 @@ type received struct {
 	frames  []rframe
 	counts  map[string]int
 	ended   bool
+	stopped bool // the test stopped processing (see processed): later reads are ignored
 	code    websocket.StatusCode
 	reason  string
 	changed chan struct{}
@@ -64,6 +65,12 @@ func (r *received) run(ws *websocket.Conn) {
 			r.changed = make(chan struct{})
 			r.mu.Unlock()
 			return
+		}
+		r.mu.Lock()
+		stopped := r.stopped
+		r.mu.Unlock()
+		if stopped {
+			continue
 		}
 		var f rframe
 		var derr error
@@ -236,6 +243,16 @@ func (r *received) waitEnd() (websocket.StatusCode, string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.code, r.reason
+}
+
+// processed returns the frames received so far and stops processing, as a collector that goes
+// away does: what is read afterwards (while the test closes the connection, when coder/websocket's
+// close handshake may consume a message under a concurrent Read) is ignored.
+func (r *received) processed() []rframe {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopped = true
+	return append([]rframe(nil), r.frames...)
 }
 
 func (r *received) snapshot() []rframe {

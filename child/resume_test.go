@@ -72,9 +72,9 @@ func TestResumeStress(t *testing.T) {
 		}
 		r := collectLight(t, ws, key)
 		r.waitCount("receipt", 20+rng.IntN(300))
+		fs := r.processed()
 		_ = ws.Close(websocket.StatusNormalClosure, "")
 		r.waitEnd()
-		fs := r.snapshot()
 		got = append(got, seqs(fs, "receipt")...)
 		cursor = fs[len(fs)-1].cursor
 		ev.waitClosed(t, h.ClientID)

@@ -19,12 +19,8 @@ const (
 	// Recent frames per stream kept for resume, and at most this many bytes of them. Every child
 	// holds its own ring, so this is paid once per child: a reconnect within the ring is served
 	// from memory, an older cursor from disk by a catch-up reader (correct, just more work).
-	// Known defect, open: with a ring small enough to wrap during TestResumeStress (2,048 frames),
-	// 2 runs in 10 lose ~150 frames of a resumed client and deliver one empty message; a resume
-	// while the ring has wrapped is wrong somewhere. 8,192 keeps the tests from wrapping it; in
-	// production a stream passes 8,192 lines, so this must be found before relying on resume.
-	ringFrames     = 8192
-	ringBytes      = 64 << 20
+	ringFrames     = 2048
+	ringBytes      = 16 << 20
 	reopenInterval = time.Second
 	// A stream's reader reads this far ahead of signing (lines, and bytes of them), so that a
 	// writer's burst cannot lap it (rotate away files it has not read yet) while frames are signed.

@@ -189,21 +189,7 @@ func TestHandoffNotWebSocket(t *testing.T) {
 	ev := newEvents()
 	p := spawn(t, testConfig(t, t.TempDir(), 0), ev)
 	fp := newFakeParent(t)
-	errc := make(chan error, 1)
-	go func() {
-		conn, err := fp.ln.Accept()
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer conn.Close()
-		pre, err := readHead(conn)
-		if err != nil {
-			errc <- err
-			return
-		}
-		errc <- p.Handoff(conn, pre, child.Handoff{ClientID: "plain"})
-	}()
+	errc := fp.handOffNext(p, child.Handoff{ClientID: "plain"})
 	c, err := net.Dial("tcp", fp.ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -299,9 +299,9 @@ func readHead(conn net.Conn) ([]byte, error) {
 	return pre, nil
 }
 
-// dialVia dials a WebSocket through fp and hands the server side to p with h.
-func dialVia(t testing.TB, fp *fakeParent, p *child.Process, h child.Handoff) (*websocket.Conn, error) {
-	t.Helper()
+// handOffNext accepts the next connection, reads its request head and hands it to p with h, as the
+// parent does; the handoff's error arrives on the channel.
+func (fp *fakeParent) handOffNext(p *child.Process, h child.Handoff) <-chan error {
 	errc := make(chan error, 1)
 	go func() {
 		conn, err := fp.ln.Accept()
@@ -317,6 +317,13 @@ func dialVia(t testing.TB, fp *fakeParent, p *child.Process, h child.Handoff) (*
 		}
 		errc <- p.Handoff(conn, pre, h)
 	}()
+	return errc
+}
+
+// dialVia dials a WebSocket through fp and hands the server side to p with h.
+func dialVia(t testing.TB, fp *fakeParent, p *child.Process, h child.Handoff) (*websocket.Conn, error) {
+	t.Helper()
+	errc := fp.handOffNext(p, h)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	ws, _, derr := websocket.Dial(ctx, fp.url("?data=x"), &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})

@@ -117,14 +117,14 @@ func verifyEd25519(pub, msg, sig []byte) bool {
 		return false
 	}
 	var r [32]byte
-	doubleBaseMult(r[:], s.Bytes(), &t.negA, c.Bytes()) // S·B + k·(-A)
+	doubleBaseMult(r[:], s.Bytes(), t.negA, c.Bytes()) // S·B + k·(-A)
 	return subtle.ConstantTimeCompare(r[:], sig[:32]) == 1
 }
 
-// keyTable is the fixed-base table of -A for one public key A (30 KB).
+// keyTable holds the comb of -A for one public key A (50 KB).
 type keyTable struct {
 	pub  [32]byte
-	negA [32]fixedTable
+	negA *comb
 }
 
 // keyCache maps public keys to their tables: a small direct-mapped cache (subscribers and
@@ -169,7 +169,7 @@ func newKeyTable(pub []byte) *keyTable {
 	if err != nil {
 		return nil // ed25519.Verify rejects it too, and says so itself
 	}
-	t := &keyTable{negA: fixedTables(new(edwards25519.Point).Negate(a))}
+	t := &keyTable{negA: newComb(new(edwards25519.Point).Negate(a), verifyRadix)}
 	copy(t.pub[:], pub)
 	return t
 }

@@ -56,12 +56,16 @@ func TestInvertMatchesFermat(t *testing.T) {
 		cases = append(cases, x.Mod(x, p25519))
 	}
 	for _, x := range cases {
-		var z, want, got gf.Element
+		var z, want, got, gotVar gf.Element
 		z.SetBytes(leBytes(x))
 		want.Invert(&z)
 		invert(&got, &z)
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
 			t.Fatalf("1/%v: got %x, want %x", x, got.Bytes(), want.Bytes())
+		}
+		invertVartime(&gotVar, &z)
+		if !bytes.Equal(gotVar.Bytes(), want.Bytes()) {
+			t.Fatalf("1/%v in variable time: got %x, want %x", x, gotVar.Bytes(), want.Bytes())
 		}
 	}
 }
@@ -290,6 +294,33 @@ func TestEd25519Concurrent(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		if err := <-done; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// signedRadix's digits must add up to the scalar, within their range, for every window the
+// combs may use, including the largest reduced scalars.
+func TestSignedRadix(t *testing.T) {
+	r := testRand(t)
+	l := new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), 252), mustBig("27742317777372353535851937790883648493"))
+	vals := []*big.Int{big.NewInt(0), big.NewInt(1), new(big.Int).Sub(l, big.NewInt(1)),
+		new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 253), big.NewInt(1))}
+	for i := 0; i < 500; i++ {
+		vals = append(vals, new(big.Int).Mod(new(big.Int).SetBytes(randBytes(r, 40)), l))
+	}
+	for w := uint(4); w <= 8; w++ {
+		for _, v := range vals {
+			d := signedRadix(leBytes(v), w)
+			sum := new(big.Int)
+			for i := radixDigits(w) - 1; i >= 0; i-- {
+				if d[i] < -(1<<(w-1)) || int(d[i]) >= 1<<(w-1) {
+					t.Fatalf("w=%d, %v: digit %d is %d", w, v, i, d[i])
+				}
+				sum.Lsh(sum, w).Add(sum, big.NewInt(int64(d[i])))
+			}
+			if sum.Cmp(v) != 0 {
+				t.Fatalf("w=%d: digits of %v add up to %v", w, v, sum)
+			}
 		}
 	}
 }

@@ -77,11 +77,11 @@ func (v *extPoint) fromCompleted(pp, mm, tt2d, z2 *gf.Element, sub bool) {
 	v.T.Multiply(&x, &y)
 }
 
-// times16 sets v = 16·v with four doublings, T recomputed only at the end.
-func (v *extPoint) times16() {
+// timesPow2 sets v = 2^k·v (k > 0) with k doublings, T recomputed only at the end.
+func (v *extPoint) timesPow2(k uint) {
 	x, y, z := v.X, v.Y, v.Z
 	var xx, yy, zz2, s, x1, y1, z1, t1 gf.Element
-	for i := 0; i < 4; i++ {
+	for i := uint(0); i < k; i++ {
 		xx.Square(&x)
 		yy.Square(&y)
 		zz2.Square(&z)
@@ -100,10 +100,15 @@ func (v *extPoint) times16() {
 	v.T.Multiply(&x1, &y1)
 }
 
-// encode writes the 32-byte encoding of v: y, with the sign of x in the top bit.
-func (v *extPoint) encode(out []byte) {
+// encode writes the 32-byte encoding of v: y, with the sign of x in the top bit. public allows
+// a variable-time inversion.
+func (v *extPoint) encode(out []byte, public bool) {
 	var zinv, x, y gf.Element
-	invert(&zinv, &v.Z)
+	if public {
+		invertVartime(&zinv, &v.Z)
+	} else {
+		invert(&zinv, &v.Z)
+	}
 	x.Multiply(&v.X, &zinv)
 	y.Multiply(&v.Y, &zinv)
 	copy(out[:32], y.Bytes())
@@ -126,28 +131,42 @@ func signedRadix16(s []byte) [64]int8 {
 	return d
 }
 
-// fixedTable holds j·P for j = 1..8 of one point P = 256^i·Q.
-type fixedTable [8]niels
+// comb holds the multiples of a point Q that signed radix-2^w digits of a scalar need:
+// j·2^(2wi)·Q for j = 1..2^(w-1), one row per pair of digit positions, since
+// Σ d_k·2^(wk)·Q = 2^w·Σ d_(2i+1)·2^(2wi)·Q + Σ d_(2i)·2^(2wi)·Q: the odd-position digits are
+// added first, then w doublings, then the even-position ones.
+type comb struct {
+	w   uint
+	pts []niels // row i, multiple j at i<<(w-1) + j-1
+}
 
-// ctTable is a fixedTable as canonical encodings, for the constant-time lookup: for each of
-// the three coordinates, 8 entries of 4 words.
+// radixDigits is how many signed radix-2^w digits a reduced scalar (< 2^253) needs.
+func radixDigits(w uint) int { return (253 + int(w) - 1) / int(w) }
+
+// verifyRadix is the window of verification's tables: 51 digits per scalar (instead of 64 at
+// w = 4) for tables of 50 KB; 6 would save another eight additions for tables of 84 KB.
+const verifyRadix = 5
+
+// ctTable is one row of the w = 4 comb of B as canonical encodings, for the constant-time
+// lookup: for each of the three coordinates, 8 entries of 4 words.
 type ctTable [3][8][4]uint64
 
 // basepoint holds the tables of B: for signing (constant time) and verifying.
 var basepoint = sync.OnceValue(func() *struct {
 	ct [32]ctTable
-	vt [32]fixedTable
+	vt *comb
 } {
 	t := &struct {
 		ct [32]ctTable
-		vt [32]fixedTable
+		vt *comb
 	}{}
-	t.vt = fixedTables(edwards25519.NewGeneratorPoint())
-	for i := range t.vt {
-		for j := range t.vt[i] {
-			t.ct[i].set(j, &t.vt[i][j])
+	c4 := newComb(edwards25519.NewGeneratorPoint(), 4)
+	for i := range t.ct {
+		for j := 0; j < 8; j++ {
+			t.ct[i].set(j, &c4.pts[i*8+j])
 		}
 	}
+	t.vt = newComb(edwards25519.NewGeneratorPoint(), verifyRadix)
 	return t
 })
 
@@ -176,21 +195,23 @@ func feSmall(v uint64) *gf.Element {
 	return fe
 }
 
-// fixedTables returns the tables of j·256^i·q, i = 0..31, j = 1..8.
-func fixedTables(q *edwards25519.Point) (t [32]fixedTable) {
-	pts := make([]edwards25519.Point, 0, 256)
+// newComb returns Q's comb for radix 2^w.
+func newComb(q *edwards25519.Point, w uint) *comb {
+	rows, per := (radixDigits(w)+1)/2, 1<<(w-1)
+	pts := make([]edwards25519.Point, 0, rows*per)
 	p := new(edwards25519.Point).Set(q)
-	for i := 0; i < 32; i++ {
+	for i := 0; i < rows; i++ {
 		acc := new(edwards25519.Point).Set(p)
-		for j := 0; j < 8; j++ {
+		for j := 0; j < per; j++ {
 			pts = append(pts, *acc)
 			acc.Add(acc, p)
 		}
-		for k := 0; k < 8; k++ {
+		for k := uint(0); k < 2*w; k++ {
 			p.Double(p)
 		}
 	}
-	// Affine coordinates with one inversion for all 256 points (Montgomery's trick).
+	// Affine coordinates with one inversion for all the points (Montgomery's trick).
+	c := &comb{w: w, pts: make([]niels, len(pts))}
 	zs := make([]gf.Element, len(pts))
 	prod := new(gf.Element).One()
 	for i := range pts {
@@ -199,7 +220,7 @@ func fixedTables(q *edwards25519.Point) (t [32]fixedTable) {
 		prod.Multiply(prod, z)
 	}
 	var inv gf.Element
-	invert(&inv, prod)
+	invertVartime(&inv, prod) // the points are public
 	for i := len(pts) - 1; i >= 0; i-- {
 		x, y, z, _ := pts[i].ExtendedCoordinates()
 		var zinv, ax, ay gf.Element
@@ -207,13 +228,13 @@ func fixedTables(q *edwards25519.Point) (t [32]fixedTable) {
 		inv.Multiply(&inv, z)       // 1/(z_0…z_{i-1})
 		ax.Multiply(x, &zinv)
 		ay.Multiply(y, &zinv)
-		n := &t[i/8][i%8]
+		n := &c.pts[i]
 		n.ypx.Add(&ay, &ax)
 		n.ymx.Subtract(&ay, &ax)
 		n.xy2d.Multiply(&ax, &ay)
 		n.xy2d.Multiply(&n.xy2d, &d2)
 	}
-	return t
+	return c
 }
 
 // lookup sets q = digit·P in constant time, for digit in [-8, 8]: every entry is read.
@@ -265,39 +286,56 @@ func scalarBaseMult(out []byte, s []byte) {
 		tabs[i/2].lookup(&q, digits[i])
 		v.addNiels(&q)
 	}
-	v.times16()
+	v.timesPow2(4)
 	for i := 0; i < 64; i += 2 {
 		tabs[i/2].lookup(&q, digits[i])
 		v.addNiels(&q)
 	}
-	v.encode(out)
+	v.encode(out, false)
 }
 
-// addDigit adds digit·P from a table, in variable time.
-func (v *extPoint) addDigit(t *fixedTable, digit int8) {
+// signedRadix returns the radixDigits(w) digits d[i] in [-2^(w-1), 2^(w-1)) with
+// s = Σ d[i]·2^(wi), for a reduced scalar s (little-endian), 4 <= w <= 8.
+func signedRadix(s []byte, w uint) (d [64]int8) {
+	var buf [34]byte
+	copy(buf[:], s)
+	mask, carry := 1<<w-1, 0
+	for i := 0; i < radixDigits(w); i++ {
+		bit := i * int(w)
+		v := int(binary.LittleEndian.Uint16(buf[bit/8:])>>(bit%8))&mask + carry
+		carry = (v + 1<<(w-1)) >> w
+		d[i] = int8(v - carry<<w)
+	}
+	return d
+}
+
+// addDigit adds digit·Q from row i of Q's comb, in variable time.
+func (v *extPoint) addDigit(c *comb, i int, digit int8) {
 	switch {
 	case digit > 0:
-		v.addNiels(&t[digit-1])
+		v.addNiels(&c.pts[i<<(c.w-1)+int(digit)-1])
 	case digit < 0:
-		v.subNiels(&t[-digit-1])
+		v.subNiels(&c.pts[i<<(c.w-1)-int(digit)-1])
 	}
 }
 
-// doubleBaseMult writes the encoding of a·B + b·P, where tp holds P's tables (variable time;
-// a and b little-endian, reduced).
-func doubleBaseMult(out []byte, a []byte, tp *[32]fixedTable, b []byte) {
-	tb := &basepoint().vt
-	da, db := signedRadix16(a), signedRadix16(b)
+// doubleBaseMult writes the encoding of a·B + b·P, where cp is P's comb for verifyRadix
+// (variable time; a and b little-endian, reduced).
+func doubleBaseMult(out []byte, a []byte, cp *comb, b []byte) {
+	cb := basepoint().vt
+	w := cb.w
+	da, db := signedRadix(a, w), signedRadix(b, w)
+	n := radixDigits(w)
 	var v extPoint
 	v.setIdentity()
-	for i := 1; i < 64; i += 2 {
-		v.addDigit(&tb[i/2], da[i])
-		v.addDigit(&tp[i/2], db[i])
+	for i := 1; i < n; i += 2 {
+		v.addDigit(cb, i/2, da[i])
+		v.addDigit(cp, i/2, db[i])
 	}
-	v.times16()
-	for i := 0; i < 64; i += 2 {
-		v.addDigit(&tb[i/2], da[i])
-		v.addDigit(&tp[i/2], db[i])
+	v.timesPow2(w)
+	for i := 0; i < n; i += 2 {
+		v.addDigit(cb, i/2, da[i])
+		v.addDigit(cp, i/2, db[i])
 	}
-	v.encode(out)
+	v.encode(out, true)
 }

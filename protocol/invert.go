@@ -13,14 +13,7 @@ import (
 // to p-2 (254 squarings, 11 multiplications); this is about 40% faster in pure Go, and every
 // signature and every verification encodes one point, which needs one inversion.
 func invert(out, z *gf.Element) *gf.Element {
-	var b [32]byte
-	copy(b[:], z.Bytes()) // canonical, so 0 <= g < p
-	w0 := binary.LittleEndian.Uint64(b[0:])
-	w1 := binary.LittleEndian.Uint64(b[8:])
-	w2 := binary.LittleEndian.Uint64(b[16:])
-	w3 := binary.LittleEndian.Uint64(b[24:])
-	g := signed62{int64(w0 & m62), int64((w0>>62 | w1<<2) & m62), int64((w1>>60 | w2<<4) & m62),
-		int64((w2>>58 | w3<<6) & m62), int64(w3 >> 56)}
+	g := toSigned62(z)
 	f := p62
 	var d, e signed62
 	e[0] = 1
@@ -33,6 +26,98 @@ func invert(out, z *gf.Element) *gf.Element {
 	}
 	// g is now 0 and f is ±1 (gcd with a prime), so d is ±1/z.
 	normalize62(&d, f[4])
+	return fromSigned62(out, &d)
+}
+
+// invertVartime is invert in variable time, for public values only (verification): it stops
+// as soon as g is 0 and skips runs of zero bits, which makes it about twice as fast
+// (libsecp256k1's modinv64_var).
+func invertVartime(out, z *gf.Element) *gf.Element {
+	g := toSigned62(z)
+	f := p62
+	var d, e signed62
+	e[0] = 1
+	eta := int64(-1) // -delta, delta = 1
+	n := 5
+	for {
+		var t transition
+		eta, t = divsteps62Vartime(eta, uint64(f[0]), uint64(g[0]))
+		updateDE(&d, &e, &t)
+		updateFGLen(&f, &g, &t, n)
+		if g[0] == 0 {
+			var rest int64
+			for j := 1; j < n; j++ {
+				rest |= g[j]
+			}
+			if rest == 0 {
+				break
+			}
+		}
+		// Drop the top limbs once both f and g fit below them (they are 0 or -1).
+		fn, gn := f[n-1], g[n-1]
+		if n > 1 && (fn^fn>>63)|(gn^gn>>63) == 0 {
+			f[n-2] |= int64(uint64(fn) << 62)
+			g[n-2] |= int64(uint64(gn) << 62)
+			n--
+		}
+	}
+	normalize62(&d, f[n-1])
+	return fromSigned62(out, &d)
+}
+
+// divsteps62Vartime performs 62 divsteps, several at a time where it can.
+func divsteps62Vartime(eta int64, f0, g0 uint64) (int64, transition) {
+	u, v, q, r := uint64(1), uint64(0), uint64(0), uint64(1)
+	f, g := f0, g0
+	i := 62
+	for {
+		// Divsteps with g even only halve g; do all of them at once (a sentinel bit stops at i).
+		zeros := bits.TrailingZeros64(g | ^uint64(0)<<i)
+		g >>= zeros
+		u <<= zeros
+		v <<= zeros
+		eta -= int64(zeros)
+		i -= zeros
+		if i == 0 {
+			break
+		}
+		// Add the multiple w of f to g that zeroes g's low bits: at most min(eta+1, i) of
+		// them, and 6 (after a swap) or 4 with these formulas.
+		var w uint64
+		if eta < 0 {
+			eta = -eta
+			f, g = g, -f
+			u, q = q, -u
+			v, r = r, -v
+			m := (^uint64(0) >> (64 - min(int(eta)+1, i))) & 63
+			w = (f * g * (f*f - 2)) & m
+		} else {
+			m := (^uint64(0) >> (64 - min(int(eta)+1, i))) & 15
+			w = f + ((f+1)&4)<<1
+			w = (-w * g) & m
+		}
+		g += f * w
+		q += u * w
+		r += v * w
+	}
+	return eta, transition{int64(u), int64(v), int64(q), int64(r)}
+}
+
+// toSigned62 returns z, reduced, as signed62.
+func toSigned62(z *gf.Element) signed62 {
+	var b [32]byte
+	copy(b[:], z.Bytes())
+	w0 := binary.LittleEndian.Uint64(b[0:])
+	w1 := binary.LittleEndian.Uint64(b[8:])
+	w2 := binary.LittleEndian.Uint64(b[16:])
+	w3 := binary.LittleEndian.Uint64(b[24:])
+	return signed62{int64(w0 & m62), int64((w0>>62 | w1<<2) & m62), int64((w1>>60 | w2<<4) & m62),
+		int64((w2>>58 | w3<<6) & m62), int64(w3 >> 56)}
+}
+
+// fromSigned62 sets out to d, whose limbs are normalised (d in [0, p)).
+func fromSigned62(out *gf.Element, d *signed62) *gf.Element {
+	var b [32]byte
 	binary.LittleEndian.PutUint64(b[0:], uint64(d[0])|uint64(d[1])<<62)
 	binary.LittleEndian.PutUint64(b[8:], uint64(d[1])>>2|uint64(d[2])<<60)
 	binary.LittleEndian.PutUint64(b[16:], uint64(d[2])>>4|uint64(d[3])<<58)
@@ -153,7 +238,10 @@ func updateDE(d, e *signed62, t *transition) {
 }
 
 // updateFG sets [f,g] = t·[f,g]/2^62 (exact).
-func updateFG(f, g *signed62, t *transition) {
+func updateFG(f, g *signed62, t *transition) { updateFGLen(f, g, t, 5) }
+
+// updateFGLen is updateFG for f and g of n limbs.
+func updateFGLen(f, g *signed62, t *transition, n int) {
 	u, v, q, r := t.u, t.v, t.q, t.r
 	cf := mul128(u, f[0])
 	cf.add(v, g[0])
@@ -161,7 +249,7 @@ func updateFG(f, g *signed62, t *transition) {
 	cg.add(r, g[0])
 	cf.shr62()
 	cg.shr62()
-	for i := 1; i < 5; i++ {
+	for i := 1; i < n; i++ {
 		cf.add(u, f[i])
 		cf.add(v, g[i])
 		cg.add(q, f[i])
@@ -169,8 +257,8 @@ func updateFG(f, g *signed62, t *transition) {
 		f[i-1] = cf.shr62()
 		g[i-1] = cg.shr62()
 	}
-	f[4] = int64(cf.lo)
-	g[4] = int64(cg.lo)
+	f[n-1] = int64(cf.lo)
+	g[n-1] = int64(cg.lo)
 }
 
 // normalize62 brings r from (-2p, p) to [0, p), negating it first if sign < 0.

@@ -1,13 +1,10 @@
 package protocol
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"fmt"
 	"strings"
 	"testing"
-
-	"filippo.io/edwards25519"
 )
 
 // receiptLine returns a realistic receipt data-log line of about 2 KB.
@@ -154,23 +151,4 @@ func BenchmarkEd25519Verify(b *testing.B) {
 			b.Fatal("verify failed")
 		}
 	}
-}
-
-func BenchmarkScalarBaseMult(b *testing.B) {
-	var s edwards25519.Scalar
-	s.SetUniformBytes(bytes.Repeat([]byte{7}, 64))
-	sb := s.Bytes()
-	out := make([]byte, 32)
-	b.Run("ours", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			scalarBaseMult(out, sb)
-		}
-	})
-	b.Run("filippo", func(b *testing.B) {
-		p := new(edwards25519.Point)
-		for i := 0; i < b.N; i++ {
-			p.ScalarBaseMult(&s)
-			p.Bytes()
-		}
-	})
 }

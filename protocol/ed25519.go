@@ -50,7 +50,9 @@ func (k *expandedKey) sign(sig *[64]byte, msg []byte) {
 	if _, err := r.SetUniformBytes(digest[:]); err != nil {
 		panic(err) // impossible: 64 bytes
 	}
-	scalarBaseMult(sig[:32], r.Bytes())
+	// r·B with the library's constant-time code: r is secret (it would reveal the key).
+	var R edwards25519.Point
+	copy(sig[:32], R.ScalarBaseMult(&r).Bytes())
 	sha512Of(&digest, sig[:32], k.pub[:], msg)
 	var c, s edwards25519.Scalar
 	if _, err := c.SetUniformBytes(digest[:]); err != nil {

@@ -7,31 +7,10 @@ import (
 	gf "filippo.io/edwards25519/field"
 )
 
-// invert sets out = 1/z mod p (p = 2^255-19; 0 for 0) in constant time, with the Bernstein–Yang
-// "safegcd" divstep algorithm as libsecp256k1's modinv64 implements it (10 batches of 59
-// divsteps, enough for any 256-bit input: its proven bound is 590). gf.Element.Invert raises
-// to p-2 (254 squarings, 11 multiplications); this is about 40% faster in pure Go, and every
-// signature and every verification encodes one point, which needs one inversion.
-func invert(out, z *gf.Element) *gf.Element {
-	g := toSigned62(z)
-	f := p62
-	var d, e signed62
-	e[0] = 1
-	zeta := int64(-1) // -(delta+1/2), delta = 1/2
-	for i := 0; i < 10; i++ {
-		var t transition
-		zeta, t = divsteps59(zeta, uint64(f[0]), uint64(g[0]))
-		updateDE(&d, &e, &t)
-		updateFG(&f, &g, &t)
-	}
-	// g is now 0 and f is ±1 (gcd with a prime), so d is ±1/z.
-	normalize62(&d, f[4])
-	return fromSigned62(out, &d)
-}
-
-// invertVartime is invert in variable time, for public values only (verification): it stops
-// as soon as g is 0 and skips runs of zero bits, which makes it about twice as fast
-// (libsecp256k1's modinv64_var).
+// invertVartime sets out = 1/z mod p (p = 2^255-19; 0 for 0) with the Bernstein–Yang "safegcd"
+// divstep algorithm as libsecp256k1's modinv64_var implements it, in variable time: for public
+// values only (verification). It stops as soon as g is 0 and skips runs of zero bits, about
+// three times as fast as gf.Element.Invert (254 squarings, 11 multiplications).
 func invertVartime(out, z *gf.Element) *gf.Element {
 	g := toSigned62(z)
 	f := p62
@@ -146,31 +125,6 @@ var pInv62 = func() uint64 {
 
 // transition is the 2×2 matrix of a batch of divsteps, scaled by 2^62.
 type transition struct{ u, v, q, r int64 }
-
-// divsteps59 performs 59 constant-time divsteps on the low bits of f and g.
-func divsteps59(zeta int64, f0, g0 uint64) (int64, transition) {
-	u, v, q, r := uint64(8), uint64(0), uint64(0), uint64(8) // identity ·2^3, ·2^59 below
-	f, g := f0, g0
-	for i := 3; i < 62; i++ {
-		c1 := uint64(zeta >> 63) // zeta < 0
-		c2 := -(g & 1)           // g odd
-		x := (f ^ c1) - c1
-		y := (u ^ c1) - c1
-		z := (v ^ c1) - c1
-		g += x & c2
-		q += y & c2
-		r += z & c2
-		c1 &= c2
-		zeta = (zeta ^ int64(c1)) - 1
-		f += g & c1
-		u += q & c1
-		v += r & c1
-		g >>= 1
-		u <<= 1
-		v <<= 1
-	}
-	return zeta, transition{int64(u), int64(v), int64(q), int64(r)}
-}
 
 // acc128 is a signed 128-bit accumulator.
 type acc128 struct {

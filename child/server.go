@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ type server struct {
 	pid     int
 	recv    *handoffReceiver
 	events  *eventQueue
+	flush   *flusher // writes every client's frames (started with the feed)
 	newFeed func(s *server, cfg []byte) (feed, int, error) // feed and per-client queue bound
 
 	mu        sync.Mutex
@@ -47,6 +49,7 @@ func newServer(log *slog.Logger, recv *handoffReceiver) *server {
 		pid:     pid,
 		recv:    recv,
 		events:  newEventQueue(pid),
+		flush:   newFlusher(),
 		newFeed: openFeed,
 		clients: make(map[string]*client),
 		done:    make(chan struct{}),
@@ -65,6 +68,7 @@ func (s *server) Start(cfg []byte, events Events) error {
 		return err
 	}
 	s.feed, s.maxFrames = f, maxFrames
+	go s.flush.run()
 	s.events.start(events)
 	go s.acceptHandoffs()
 	return nil
@@ -148,10 +152,24 @@ func (s *server) Reload(cfg []byte) error {
 	return f.reload(cfg)
 }
 
+// Pace implements Control.
+func (s *server) Pace(p Pace) error {
+	if p.FlushDelay < 0 || p.Procs < 0 {
+		return fmt.Errorf("pace: negative flush delay %s or procs %d", p.FlushDelay, p.Procs)
+	}
+	s.flush.setDelay(p.FlushDelay)
+	if p.Procs > 0 && p.Procs != runtime.GOMAXPROCS(0) {
+		runtime.GOMAXPROCS(p.Procs)
+	}
+	s.log.Debug("paced", "flush_delay", p.FlushDelay, "procs", runtime.GOMAXPROCS(0))
+	return nil
+}
+
 // Stats implements Control.
 func (s *server) Stats() (Stats, error) {
 	s.mu.Lock()
-	st := Stats{Pid: s.pid, Clients: make([]ClientStats, 0, len(s.clients))}
+	st := Stats{Pid: s.pid, Clients: make([]ClientStats, 0, len(s.clients)),
+		Pace: Pace{FlushDelay: s.flush.getDelay(), Procs: runtime.GOMAXPROCS(0)}}
 	for _, c := range s.clients {
 		st.Clients = append(st.Clients, c.stats())
 	}
@@ -210,6 +228,7 @@ func (s *server) stop(grace time.Duration, why string) {
 		t.Stop()
 		if f != nil {
 			f.stop()
+			s.flush.stop()
 		}
 		s.events.flush(grace / 8)
 		close(s.done)

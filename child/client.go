@@ -18,8 +18,8 @@ import (
 const (
 	writeTimeout   = 10 * time.Second // a blocked client's pending bytes; past it the connection is dropped
 	clientReadMax  = 64 << 10         // collectors send nothing but control frames
-	closeCodeNoWS  = 1002 // reported when the WebSocket handshake itself failed
-	closeCodeWrite = 1006 // reported when the connection broke under a write
+	closeCodeNoWS  = 1002             // reported when the WebSocket handshake itself failed
+	closeCodeWrite = 1006             // reported when the connection broke under a write
 )
 
 // client is one WebSocket subscriber inside a child.
@@ -41,8 +41,8 @@ type client struct {
 	blocked   atomic.Bool   // out has pending bytes that the client's goroutine is draining
 	drainWake chan struct{} // tells the client's goroutine to drain out
 	marked    bool          // in the flusher's next round (under flusher.mu)
-	reportMu  sync.Mutex // orders the connected and closed reports
-	handshook bool       // the handshake is over (either way): a close is reported at once
+	reportMu  sync.Mutex    // orders the connected and closed reports
+	handshook bool          // the handshake is over (either way): a close is reported at once
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeCode int

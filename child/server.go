@@ -28,7 +28,7 @@ type server struct {
 	pid     int
 	recv    *handoffReceiver
 	events  *eventQueue
-	flush   *flusher // writes every client's frames (started with the feed)
+	flush   *flusher                                       // writes every client's frames (started with the feed)
 	newFeed func(s *server, cfg []byte) (feed, int, error) // feed and per-client queue bound
 
 	mu        sync.Mutex

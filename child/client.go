@@ -142,7 +142,7 @@ func (c *client) run() {
 	// connected must reach it. Frames queue up until the writer starts; teardown leaves the streams
 	// if the handshake fails.
 	c.srv.feed.subscribe(c)
-	c.out = newConnWriter(conn, writeTimeout)
+	c.out = newConnWriter(c.raw, writeTimeout) // the socket itself: conn (with the bytes read ahead) hides its fd
 	ws, err := websocket.Accept(newHijackWriter(conn, br, c.out), req, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the parent authenticated the upgrade; collectors send no Origin
 		CompressionMode:    websocket.CompressionDisabled,

@@ -1,6 +1,8 @@
 package child_test
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -335,7 +337,7 @@ func TestPaceCoalescesWrites(t *testing.T) {
 	ev.waitConnected(t, "a")
 	r := collect(t, ws, hashKey(t, cfg))
 	const delay = 300 * time.Millisecond
-	if err := p.Pace(child.Pace{FlushDelay: delay, Procs: 1}); err != nil {
+	if err := p.Pace(child.Pace{FlushDelay: delay, Procs: 1, Batch: true}); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Pace(child.Pace{FlushDelay: -time.Second}); err == nil {
@@ -345,9 +347,10 @@ func TestPaceCoalescesWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Pace != (child.Pace{FlushDelay: delay, Procs: 1}) {
+	if st.Pace != (child.Pace{FlushDelay: delay, Procs: 1, Batch: true}) {
 		t.Errorf("stats pace %+v, want the one set", st.Pace)
 	}
+	assertSchedPolicy(t, p.Pid(), 3) // SCHED_BATCH, every thread
 	w0 := writeSyscalls(p.Pid())
 	start := time.Now()
 	l.append("receipt", 200)
@@ -362,4 +365,24 @@ func TestPaceCoalescesWrites(t *testing.T) {
 		t.Errorf("200 frames took %d write(2) calls with a %v flush delay, want a few", writes, delay)
 	}
 	t.Logf("200 frames in %v, %d writes", elapsed, writes)
+}
+
+// assertSchedPolicy checks the scheduling policy of every thread of pid (Linux only).
+func assertSchedPolicy(t *testing.T, pid, want int) {
+	t.Helper()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/sched", pid, task.Name()))
+		if err != nil {
+			continue // the thread exited
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "policy" && strings.TrimSpace(v) != fmt.Sprint(want) {
+				t.Errorf("thread %s of child %d has policy %s, want %d", task.Name(), pid, strings.TrimSpace(v), want)
+			}
+		}
+	}
 }

@@ -34,6 +34,7 @@ type server struct {
 	mu        sync.Mutex
 	feed      feed
 	maxFrames int
+	batch     bool // threads run as SCHED_BATCH (Pace)
 	clients   map[string]*client
 	stopping  bool
 	wg        sync.WaitGroup // client goroutines
@@ -161,7 +162,15 @@ func (s *server) Pace(p Pace) error {
 	if p.Procs > 0 && p.Procs != runtime.GOMAXPROCS(0) {
 		runtime.GOMAXPROCS(p.Procs)
 	}
-	s.log.Debug("paced", "flush_delay", p.FlushDelay, "procs", runtime.GOMAXPROCS(0))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.Batch != s.batch {
+		if err := setBatch(p.Batch); err != nil {
+			return fmt.Errorf("pace: scheduling policy: %w", err)
+		}
+		s.batch = p.Batch
+	}
+	s.log.Debug("paced", "flush_delay", p.FlushDelay, "procs", runtime.GOMAXPROCS(0), "batch", p.Batch)
 	return nil
 }
 
@@ -169,7 +178,7 @@ func (s *server) Pace(p Pace) error {
 func (s *server) Stats() (Stats, error) {
 	s.mu.Lock()
 	st := Stats{Pid: s.pid, Clients: make([]ClientStats, 0, len(s.clients)),
-		Pace: Pace{FlushDelay: s.flush.getDelay(), Procs: runtime.GOMAXPROCS(0)}}
+		Pace: Pace{FlushDelay: s.flush.getDelay(), Procs: runtime.GOMAXPROCS(0), Batch: s.batch}}
 	for _, c := range s.clients {
 		st.Clients = append(st.Clients, c.stats())
 	}

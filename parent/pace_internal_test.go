@@ -15,15 +15,15 @@ func TestPaceFor(t *testing.T) {
 		want                    child.Pace
 	}{
 		{0, 0, 2, child.Pace{}},
-		{10, 1, 2, child.Pace{Procs: 2}},                                    // scenario A: 0.5 ms -> none
-		{19, 1, 2, child.Pace{Procs: 2}},                                    // 0.95 ms -> none
-		{20, 1, 2, child.Pace{FlushDelay: time.Millisecond, Procs: 2}},      // 1 ms
-		{100, 2, 2, child.Pace{FlushDelay: 4 * time.Millisecond, Procs: 1}}, // 5 ms -> 4
-		{1000, 20, 2, child.Pace{FlushDelay: 32 * time.Millisecond, Procs: 1}},
-		{1000, 20, 1, child.Pace{FlushDelay: maxFlushDelay, Procs: 1}}, // 100 ms -> 64 -> capped
-		{50000, 1000, 64, child.Pace{FlushDelay: maxFlushDelay, Procs: 1}},
+		{10, 1, 2, child.Pace{Procs: 2}}, // scenario A: 1 ms -> none
+		{19, 1, 2, child.Pace{Procs: 2}}, // 1.9 ms -> none
+		{20, 1, 2, child.Pace{FlushDelay: 2 * time.Millisecond, Procs: 2, Batch: true}},
+		{100, 2, 2, child.Pace{FlushDelay: 8 * time.Millisecond, Procs: 1, Batch: true}},  // 10 ms -> 8
+		{1000, 20, 2, child.Pace{FlushDelay: maxFlushDelay, Procs: 1, Batch: true}},       // scenario D: 100 ms -> 64 -> capped
+		{300, 6, 2, child.Pace{FlushDelay: 16 * time.Millisecond, Procs: 1, Batch: true}}, // 30 ms -> 16
+		{50000, 1000, 64, child.Pace{FlushDelay: maxFlushDelay, Procs: 1, Batch: true}},
 		{10, 3, 8, child.Pace{Procs: 2}},
-		{10, 1, 0, child.Pace{FlushDelay: time.Millisecond, Procs: 1}}, // a machine that reports no cores counts as one
+		{10, 1, 0, child.Pace{FlushDelay: 2 * time.Millisecond, Procs: 1, Batch: true}}, // a machine that reports no cores counts as one
 	} {
 		if got := paceFor(tc.clients, tc.children, tc.cpus); got != tc.want {
 			t.Errorf("paceFor(%d clients, %d children, %d cpus) = %+v, want %+v", tc.clients, tc.children, tc.cpus, got, tc.want)

@@ -65,6 +65,8 @@ type KeyPair struct {
 	Public    ed25519.PublicKey
 	Secret    ed25519.PrivateKey
 	PublicHex string
+
+	expanded *expandedKey // Secret's signing scalar and nonce prefix, derived once
 }
 
 // ParseKeyPair parses hex keys (public 32 bytes, secret 64 bytes) and checks that they belong
@@ -91,7 +93,7 @@ func ParseKeyPair(publicHex, secretHex string) (KeyPair, error) {
 	if !bytes.Equal(sec[32:], pub) {
 		return KeyPair{}, fmt.Errorf("protocol: secret key does not belong to public key %s", publicHex)
 	}
-	return KeyPair{Public: pub, Secret: sec, PublicHex: hex.EncodeToString(pub)}, nil
+	return KeyPair{Public: pub, Secret: sec, PublicHex: hex.EncodeToString(pub), expanded: expandKey(sec)}, nil
 }
 
 // GenerateKeyPair returns a new random key pair.
@@ -100,7 +102,7 @@ func GenerateKeyPair() (KeyPair, error) {
 	if err != nil {
 		return KeyPair{}, fmt.Errorf("protocol: generating key pair: %w", err)
 	}
-	return KeyPair{Public: pub, Secret: sec, PublicHex: hex.EncodeToString(pub)}, nil
+	return KeyPair{Public: pub, Secret: sec, PublicHex: hex.EncodeToString(pub), expanded: expandKey(sec)}, nil
 }
 
 // SecretHex returns the secret key in hex (libsodium layout).

@@ -1,8 +1,10 @@
 package protocol
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
+	"math/bits"
 	"slices"
 	"sync"
 )
@@ -99,7 +101,8 @@ type node struct {
 type member struct {
 	key node // kString
 	val int32
-	seq int32 // position in the source object, for last-wins on duplicates
+	seq int32  // position in the source object, for last-wins on duplicates
+	pfx uint64 // the key's first 8 bytes, big-endian, zero-padded: most comparisons stop here
 }
 
 // doc is one parse: the input and an arena of nodes. Pooled; nothing in it escapes.
@@ -370,7 +373,7 @@ func (d *doc) object(underSig bool) (int32, error) {
 			if err != nil {
 				return 0, err
 			}
-			d.stackM = append(d.stackM, member{key: key, val: v, seq: seq})
+			d.stackM = append(d.stackM, member{key: key, val: v, seq: seq, pfx: keyPrefix(d.bytesOf(key))})
 			d.skipSpace()
 			if d.pos >= len(d.src) {
 				return 0, d.fail("unterminated object")
@@ -437,7 +440,7 @@ func (d *doc) sortDedup(ms []member) []member {
 	out := ms[:1]
 	for _, m := range ms[1:] {
 		last := &out[len(out)-1]
-		if string(d.bytesOf(last.key)) == string(d.bytesOf(m.key)) {
+		if last.pfx == m.pfx && string(d.bytesOf(last.key)) == string(d.bytesOf(m.key)) {
 			*last = m // sorted by (key, seq): the later duplicate wins
 			continue
 		}
@@ -446,7 +449,30 @@ func (d *doc) sortDedup(ms []member) []member {
 	return out
 }
 
+func keyPrefix(k []byte) uint64 {
+	if len(k) >= 8 {
+		return binary.BigEndian.Uint64(k)
+	}
+	var p uint64
+	for i, c := range k {
+		p |= uint64(c) << (56 - 8*i)
+	}
+	return p
+}
+
 func (d *doc) cmpMember(x, y member) int {
+	if x.pfx != y.pfx {
+		// The first differing byte decides, unless both are non-ASCII (compareUTF16 then
+		// orders by code unit, not by byte). A zero from padding sorts a key before its
+		// extensions, as it should.
+		shift := 56 - bits.LeadingZeros64(x.pfx^y.pfx)&^7
+		if byte(x.pfx>>shift) < 0x80 || byte(y.pfx>>shift) < 0x80 {
+			if x.pfx < y.pfx {
+				return -1
+			}
+			return 1
+		}
+	}
 	if c := compareUTF16(d.bytesOf(x.key), d.bytesOf(y.key)); c != 0 {
 		return c
 	}

@@ -164,3 +164,36 @@ func bytesHex(b []byte) string {
 	}
 	return string(out)
 }
+
+// cmpMember decides most comparisons on an 8-byte key prefix; it must order exactly as
+// compareUTF16 (then source position) does, around the prefix boundary, NUL characters,
+// non-ASCII and WTF-8 surrogates included.
+func TestCmpMemberMatchesCompareUTF16(t *testing.T) {
+	keys := []string{"", "a", "ab", "ab\x00", "ab\x00\x00", "abcdefg", "abcdefgh", "abcdefgh\x00",
+		"abcdefghi", "abcdefgi", "sign", "sig", "signature", "\x7f", "é", "e\u0301", "\uffff",
+		"\U0001F600", "\xed\xa0\x80", "\xed\xbf\xbf", "a\uffff", "a\U0001F600", "abcdefg\uffff",
+		"abcdefg\U0001F600", "abcdefg\xed\xa0\x80", "\u00e9t\u00e9", "\u00e9t\u00e8"}
+	d := &doc{}
+	for _, k := range keys {
+		d.src = append(d.src, k...)
+	}
+	var ms []member
+	off := int32(0)
+	for i, k := range keys {
+		n := node{kind: kString, a: off, b: off + int32(len(k))}
+		off += int32(len(k))
+		ms = append(ms, member{key: n, seq: int32(i), pfx: keyPrefix(d.bytesOf(n))})
+	}
+	for _, x := range ms {
+		for _, y := range ms {
+			want := compareUTF16(d.bytesOf(x.key), d.bytesOf(y.key))
+			if want == 0 {
+				want = int(x.seq) - int(y.seq)
+			}
+			got := d.cmpMember(x, y)
+			if (got < 0) != (want < 0) || (got == 0) != (want == 0) {
+				t.Errorf("cmpMember(%q, %q) = %d, compareUTF16 says %d", d.bytesOf(x.key), d.bytesOf(y.key), got, want)
+			}
+		}
+	}
+}

@@ -29,7 +29,8 @@ func (s Signer) check() error {
 
 // appendSignMember appends `"sign":{"owner":…,"sig":…}` for the hash h.
 func (s Signer) appendSignMember(dst []byte, h [32]byte) []byte {
-	sig := ed25519.Sign(s.Keys.Secret, h[:])
+	var sig [64]byte
+	s.Keys.signInto(&sig, h[:])
 	dst = append(dst, `"sign":{"owner":"`...)
 	if s.Keys.PublicHex != "" {
 		dst = append(dst, s.Keys.PublicHex...)
@@ -37,7 +38,7 @@ func (s Signer) appendSignMember(dst []byte, h [32]byte) []byte {
 		dst = hex.AppendEncode(dst, s.Keys.Secret[32:])
 	}
 	dst = append(dst, `","sig":"`...)
-	dst = hex.AppendEncode(dst, sig)
+	dst = hex.AppendEncode(dst, sig[:])
 	dst = hex.AppendEncode(dst, h[:])
 	return append(dst, `"}`...)
 }
@@ -187,14 +188,14 @@ func verifySig(h [32]byte, sigHex, ownerHex string) error {
 	return nil
 }
 
-// sodiumVerify is libsodium's crypto_sign_verify_detached: Go's Ed25519 verification (which
+// sodiumVerify is libsodium's crypto_sign_verify_detached: crypto/ed25519's verification (which
 // already rejects a non-canonical S and compares R byte for byte) plus libsodium's refusal of
 // small-order R and public keys and of non-canonical public key encodings.
 func sodiumVerify(pk, msg, sig []byte) bool {
 	if hasSmallOrder(sig[:32]) || !isCanonicalPoint(pk) || hasSmallOrder(pk) {
 		return false
 	}
-	return ed25519.Verify(ed25519.PublicKey(pk), msg, sig)
+	return verifyEd25519(pk, msg, sig)
 }
 
 // smallOrder lists the encodings of points of small order, as libsodium's

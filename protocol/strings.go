@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -16,8 +17,14 @@ func (d *doc) str() (node, error) {
 	start := d.pos
 	i := start
 	for i < len(s) {
-		// Skip eight plain ASCII bytes at a time.
-		for i+8 <= len(s) && !swarSpecial(binary.LittleEndian.Uint64(s[i:])) {
+		// Skip eight plain ASCII bytes at a time, then straight to the first special byte: the
+		// string's end is usually in the last word, and trying words that overlap it byte by
+		// byte cost more than the rest of the scan.
+		for i+8 <= len(s) {
+			if m := swarSpecial(binary.LittleEndian.Uint64(s[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			i += 8
 		}
 		if i >= len(s) {
@@ -125,13 +132,14 @@ func (d *doc) strSlow(start, i int) (node, error) {
 	}
 }
 
-// swarSpecial reports whether any of the 8 bytes in w is '"', '\\', a control character or
-// non-ASCII.
-func swarSpecial(w uint64) bool {
+// swarSpecial returns a mask with the high bit set in the lowest byte of w (little-endian) that
+// is '"', '\\', a control character or non-ASCII, if any, and zero if there is none. Bits above
+// that byte may be set spuriously (borrows), so only the lowest one is meaningful.
+func swarSpecial(w uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	q := w ^ (lo * '"')
 	b := w ^ (lo * '\\')
-	return ((q-lo)&^q|(b-lo)&^b|(w-lo*0x20)&^w|w)&hi != 0
+	return ((q-lo)&^q | (b-lo)&^b | (w-lo*0x20)&^w | w) & hi
 }
 
 func hex4(s []byte, i int) (uint16, bool) {

@@ -44,7 +44,12 @@ func ParseFrame(data []byte) (Frame, error) {
 // inside: a subscriber verifies every Nth frame's signature, which parses the whole frame strictly.
 // (Walking 1.5 KB of entry per frame was half a bench subscriber's cost.)
 func parseCanonical(data []byte) (f Frame, ok bool) {
-	const head, signHead, sigHead, end = `{"cursor":"`, `},"sign":{"owner":"`, `","sig":"`, `"}}`
+	const (
+		head, signHead, sigHead, end = `{"cursor":"`, `},"sign":{"owner":"`, `","sig":"`, `"}}`
+		ownerLen, sigLen             = 64, 192 // hex of a public key; of a signature and its hash
+		tailLen                      = len(signHead) + ownerLen + len(sigHead) + sigLen + len(end)
+		writtenAt                    = `,"writtenAt":`
+	)
 	rest, ok := bytes.CutPrefix(data, []byte(head))
 	q := bytes.IndexByte(rest, '"')
 	if !ok || q < 0 || bytes.IndexByte(rest[:q], '\\') >= 0 {
@@ -60,21 +65,27 @@ func parseCanonical(data []byte) (f Frame, ok bool) {
 			break
 		}
 	}
-	i := bytes.LastIndex(rest, []byte(signHead))
-	if f.Stream == "" || i < 0 || !bytes.HasSuffix(rest, []byte(end)) {
+	if f.Stream == "" || len(rest) < tailLen+2 {
 		return f, false
 	}
-	entry, sign := rest[:i+1], rest[i+len(signHead):len(rest)-len(end)]
-	owner, sig, ok := bytes.Cut(sign, []byte(sigHead))
-	if !ok || !isHex(owner) || !isHex(sig) || bytes.Contains(entry, []byte(`"seq":`)) {
+	// The sign object has a fixed length: read it from the end.
+	entry, tail := rest[:len(rest)-tailLen+1], rest[len(rest)-tailLen+1:]
+	owner := tail[len(signHead)-1 : len(signHead)-1+ownerLen]
+	if string(tail[:len(signHead)-1]) != signHead[1:] || !isHex(owner) ||
+		string(tail[len(signHead)-1+ownerLen:][:len(sigHead)]) != sigHead || string(tail[len(tail)-len(end):]) != end {
 		return f, false
 	}
 	f.Owner = string(owner)
-	j := bytes.LastIndex(entry, []byte(`,"writtenAt":`))
-	if j < 0 {
+	// "writtenAt" ends the entry: {...,"writtenAt":N}
+	j := len(entry) - 1
+	for j > 0 && '0' <= entry[j-1] && entry[j-1] <= '9' {
+		j--
+	}
+	if entry[len(entry)-1] != '}' || j == len(entry)-1 || !bytes.HasSuffix(entry[:j], []byte(writtenAt)) ||
+		bytes.Contains(entry, []byte(`"seq":`)) {
 		return f, false
 	}
-	n, err := strconv.ParseInt(string(entry[j+len(`,"writtenAt":`):len(entry)-1]), 10, 64)
+	n, err := strconv.ParseInt(string(entry[j:len(entry)-1]), 10, 64)
 	if err != nil {
 		return f, false
 	}

@@ -131,3 +131,20 @@ func TestParseCanonical(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseCanonical is ParseFrame on a frame the distributor signed over a generated receipt.
+func BenchmarkParseCanonical(b *testing.B) {
+	hk, _ := protocol.ParseHashKey(DefaultHashKey)
+	kp, _ := protocol.ParseKeyPair(DistributorPublicKey, DistributorSecretKey)
+	g := logreader.NewGenerator(7, time.Now)
+	frame, err := protocol.Signer{HashKey: hk, Keys: kp}.Frame(protocol.KindReceipt, g.Append(nil, logreader.Receipt), "3.1200.1228800.5f1d3c0a9b2e4d71")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if f, err := ParseFrame(frame); err != nil || !f.HasWrittenAt {
+			b.Fatal(f, err)
+		}
+	}
+}

@@ -38,8 +38,9 @@ func newConnWriter(conn net.Conn, timeout time.Duration) *connWriter {
 	return w
 }
 
-// pendingKeep is the largest pending buffer kept for reuse once drained.
-const pendingKeep = 256 << 10
+// pendingKeep is the largest pending buffer kept for reuse once drained: a child with many
+// clients that fell behind at once would otherwise hold up to flushBytes for each of them.
+const pendingKeep = 16 << 10
 
 // offer accepts p (a whole number of frames) for the connection. It reports blocked when part of p
 // is left pending: the caller must then have drain run, and offer no more until it has.

@@ -41,9 +41,25 @@ type SpawnOptions struct {
 	Logger *slog.Logger
 }
 
+// Pace is how a child spends the machine, set by the parent, which alone sees every child. The
+// zero value means: write each frame as soon as it is published, on every core.
+type Pace struct {
+	// FlushDelay is the longest a published frame waits so that later frames share its write(2):
+	// with many clients on one machine, per-write costs (on both ends) dominate, not bytes.
+	FlushDelay time.Duration
+	// Procs caps the child's GOMAXPROCS (0: leave it): many children each with a P per core
+	// spend their time waking each other's idle threads.
+	Procs int
+	// Batch runs the child's threads as SCHED_BATCH (Linux): woken by a new line, a child does not
+	// preempt whatever runs (other children, subscribers on the same machine), which saves a pair
+	// of context switches per write; it waits for its turn instead.
+	Batch bool
+}
+
 // Stats is a snapshot of one child.
 type Stats struct {
 	Pid     int
+	Pace    Pace // what the child runs with (Procs: its GOMAXPROCS)
 	Clients []ClientStats
 	Readers []ReaderStats
 }

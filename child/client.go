@@ -16,11 +16,10 @@ import (
 )
 
 const (
-	writeTimeout   = 10 * time.Second // one write of a batch of frames; past it the connection is dropped
+	writeTimeout   = 10 * time.Second // a blocked client's pending bytes; past it the connection is dropped
 	clientReadMax  = 64 << 10         // collectors send nothing but control frames
-	writeBatch     = 256
-	closeCodeNoWS  = 1002 // reported when the WebSocket handshake itself failed
-	closeCodeWrite = 1006 // reported when the connection broke under a write
+	closeCodeNoWS  = 1002             // reported when the WebSocket handshake itself failed
+	closeCodeWrite = 1006             // reported when the connection broke under a write
 )
 
 // client is one WebSocket subscriber inside a child.
@@ -36,10 +35,14 @@ type client struct {
 	cancel context.CancelFunc
 
 	ws        *websocket.Conn
-	cork      *corkWriter // under ws: batches the writer's frames into one write
+	out       *connWriter // every byte after the 101: the flusher's frames and ws's control frames
 	sent      atomic.Uint64
-	reportMu  sync.Mutex // orders the connected and closed reports
-	handshook bool       // the handshake is over (either way): a close is reported at once
+	live      atomic.Bool   // the 101 is out: the flusher may write frames
+	blocked   atomic.Bool   // out has pending bytes that the client's goroutine is draining
+	drainWake chan struct{} // tells the client's goroutine to drain out
+	marked    bool          // in the flusher's next round (under flusher.mu)
+	reportMu  sync.Mutex    // orders the connected and closed reports
+	handshook bool          // the handshake is over (either way): a close is reported at once
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeCode int
@@ -50,18 +53,25 @@ type client struct {
 
 func newClient(s *server, h handoffHeader, raw net.Conn, pre []byte, maxFrames int) *client {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &client{
-		srv:     s,
-		info:    ClientInfo{ID: h.ClientID, Key: h.Key, Remote: h.Remote, ConnectedSince: time.Now()},
-		cursor:  h.Cursor,
-		raw:     raw,
-		pre:     pre,
-		q:       newOutQueue(maxFrames, maxQueueBytes),
-		ctx:     ctx,
-		cancel:  cancel,
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
+	c := &client{
+		srv:       s,
+		info:      ClientInfo{ID: h.ClientID, Key: h.Key, Remote: h.Remote, ConnectedSince: time.Now()},
+		cursor:    h.Cursor,
+		raw:       raw,
+		pre:       pre,
+		q:         newOutQueue(maxFrames, maxQueueBytes),
+		ctx:       ctx,
+		cancel:    cancel,
+		drainWake: make(chan struct{}, 1),
+		closing:   make(chan struct{}),
+		done:      make(chan struct{}),
 	}
+	c.q.onPush = func() {
+		if c.live.Load() {
+			s.flush.mark(c)
+		}
+	}
+	return c
 }
 
 // maxQueueBytes bounds a client's queue in bytes as well as frames (frames are shared, so this only
@@ -132,8 +142,8 @@ func (c *client) run() {
 	// connected must reach it. Frames queue up until the writer starts; teardown leaves the streams
 	// if the handshake fails.
 	c.srv.feed.subscribe(c)
-	c.cork = newCorkWriter(conn, writeTimeout)
-	ws, err := websocket.Accept(newHijackWriter(conn, br, c.cork), req, &websocket.AcceptOptions{
+	c.out = newConnWriter(c.raw, writeTimeout) // the socket itself: conn (with the bytes read ahead) hides its fd
+	ws, err := websocket.Accept(newHijackWriter(conn, br, c.out), req, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the parent authenticated the upgrade; collectors send no Origin
 		CompressionMode:    websocket.CompressionDisabled,
 	})
@@ -147,6 +157,7 @@ func (c *client) run() {
 		c.finish()
 		return
 	}
+	c.live.Store(true)
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
@@ -175,60 +186,27 @@ func (c *client) readLoop() {
 	}
 }
 
-// writeLoop writes queued frames, a batch at a time: corked, so a batch costs one write(2).
+// writeLoop hands the client to the flusher, which writes its frames, and drains what the socket
+// did not take at once (the flusher skips the client meanwhile) until the client closes.
 func (c *client) writeLoop() {
-	batch := make([]*frame, 0, writeBatch)
+	c.srv.flush.mark(c) // frames queued before the 101
 	for {
 		select {
 		case <-c.closing:
 			return
-		case <-c.q.notify:
+		case <-c.drainWake:
 		}
-		for {
-			batch = c.q.take(batch[:0], writeBatch)
-			if len(batch) == 0 {
-				break
-			}
-			if err := c.writeBatch(batch); err != nil {
-				clear(batch)
-				c.writeFailed(err)
-				return
-			}
-			if c.isClosing() {
-				return
-			}
+		if err := c.out.drain(); err != nil {
+			c.writeFailed(err)
+			return
 		}
+		c.blocked.Store(false)
+		c.srv.flush.mark(c)
 	}
 }
 
-// writeBatch writes frames and returns once they are on the connection (or failed).
-func (c *client) writeBatch(batch []*frame) error {
-	c.cork.cork()
-	n := 0
-	var err error
-	for i, f := range batch {
-		if c.isClosing() {
-			break
-		}
-		// Corked, this only copies (up to corkMax): the write that can block, uncork's, has its deadline.
-		if err = c.ws.Write(c.ctx, websocket.MessageText, f.data); err != nil {
-			break
-		}
-		batch[i] = nil
-		n++
-	}
-	clear(batch)
-	if uerr := c.cork.uncork(); err == nil {
-		err = uerr
-	}
-	if err == nil {
-		c.sent.Add(uint64(n))
-	}
-	return err
-}
-
-// writeFailed closes a client whose connection broke under a write (or did not take a batch within
-// writeTimeout): no close frame can follow, the client sees the connection end (1006).
+// writeFailed closes a client whose connection broke under a write (or did not take pending bytes
+// within writeTimeout): no close frame can follow, the client sees the connection end (1006).
 func (c *client) writeFailed(err error) {
 	if c.isClosing() { // it was closing anyway (the peer left, CloseClient, ...)
 		c.srv.log.Debug("write failed while closing", "client", c.info.ID, "remote", c.info.Remote, "err", err)
@@ -247,6 +225,7 @@ func (c *client) writeFailed(err error) {
 // finish sends the close frame (when one is due) and releases the connection.
 func (c *client) finish() {
 	c.q.drop()
+	c.out.seal() // the flusher may still hold frames for it: none may follow the close frame
 	if c.sendClose {
 		_ = c.ws.Close(websocket.StatusCode(c.closeCode), truncateReason(c.closeWhy))
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 )
 
@@ -45,7 +44,7 @@ func readRequest(conn net.Conn, pre []byte) (*http.Request, net.Conn, *bufio.Rea
 type hijackWriter struct {
 	conn     net.Conn
 	br       *bufio.Reader
-	out      io.Writer // what the WebSocket's bufio.Writer flushes to (a *corkWriter over conn)
+	out      io.Writer // what the WebSocket's bufio.Writer flushes to (the client's connWriter)
 	header   http.Header
 	status   int
 	hijacked bool
@@ -104,94 +103,4 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	w.hijacked = true
 	return w.conn, bufio.NewReadWriter(w.br, bufio.NewWriter(w.out)), nil
-}
-
-// corkMax bounds what a cork holds: past it, the batch so far goes out at once.
-const corkMax = 256 << 10
-
-// corkWriter is what coder/websocket's buffered writer flushes to. coder/websocket flushes after
-// every message, so a client would cost one write(2) per frame; while the client's writer goroutine
-// writes a batch of frames the corkWriter is corked: flushed bytes are appended to a buffer and go
-// out in one conn.Write when the batch ends (or the buffer passes corkMax). Outside a batch (pongs
-// and close frames from the read goroutine) writes go straight through. Everything passes under
-// one lock, so bytes reach the connection in the order they were flushed, whoever flushed them.
-type corkWriter struct {
-	conn    net.Conn
-	timeout time.Duration // bounds each conn.Write of corked bytes
-
-	mu     sync.Mutex
-	corked bool
-	buf    *[]byte // held bytes (from corkBufs) while corked
-	err    error   // sticky: the connection broke under a corked write
-}
-
-func newCorkWriter(conn net.Conn, timeout time.Duration) *corkWriter {
-	return &corkWriter{conn: conn, timeout: timeout}
-}
-
-func (w *corkWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err != nil {
-		return 0, w.err
-	}
-	if !w.corked {
-		// coder/websocket bounds this write with its context (it closes the connection on expiry).
-		return w.conn.Write(p)
-	}
-	if w.buf == nil {
-		w.buf = corkBufs.Get().(*[]byte)
-	}
-	*w.buf = append(*w.buf, p...)
-	if len(*w.buf) >= corkMax {
-		if err := w.flushLocked(); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-// cork starts a batch: writes are held until uncork.
-func (w *corkWriter) cork() {
-	w.mu.Lock()
-	w.corked = true
-	w.mu.Unlock()
-}
-
-// uncork ends a batch, writing what it held in one conn.Write within the timeout.
-func (w *corkWriter) uncork() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.corked = false
-	err := w.err
-	if err == nil {
-		err = w.flushLocked()
-	}
-	if w.buf != nil { // an idle client holds no buffer
-		if cap(*w.buf) <= 2*corkMax { // not one that a huge frame grew
-			*w.buf = (*w.buf)[:0]
-			corkBufs.Put(w.buf)
-		}
-		w.buf = nil
-	}
-	return err
-}
-
-// corkBufs recycles cork buffers between batches (and clients).
-var corkBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
-
-func (w *corkWriter) flushLocked() error {
-	if w.buf == nil || len(*w.buf) == 0 {
-		return nil
-	}
-	n := len(*w.buf)
-	_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
-	_, err := w.conn.Write(*w.buf)
-	_ = w.conn.SetWriteDeadline(time.Time{})
-	*w.buf = (*w.buf)[:0]
-	if err != nil {
-		w.err = fmt.Errorf("write %d bytes: %w", n, err)
-		return w.err
-	}
-	return nil
 }

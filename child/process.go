@@ -198,6 +198,17 @@ func (p *Process) Reload(config []byte) error {
 	return nil
 }
 
+// Pace tells the child how to spend the machine (see Pace).
+func (p *Process) Pace(pc Pace) error {
+	if err := p.gone(); err != nil {
+		return err
+	}
+	if err := p.control.Pace(pc); err != nil {
+		return fmt.Errorf("child %d: pace: %w", p.pid, err)
+	}
+	return nil
+}
+
 // Stats returns a snapshot of the child's clients and readers.
 func (p *Process) Stats() (Stats, error) {
 	if err := p.gone(); err != nil {

@@ -20,6 +20,7 @@ type outQueue struct {
 	head   int
 	bytes  int
 	notify chan struct{} // a frame was queued
+	onPush func()        // called after each push (the client marks itself for the flusher)
 	space  chan struct{} // closed (and replaced) when frames are taken: see roomWait
 }
 
@@ -45,8 +46,15 @@ func (q *outQueue) push(f *frame) bool {
 	q.items = append(q.items, f)
 	q.bytes += len(f.data)
 	q.mu.Unlock()
-	wake(q.notify)
+	q.pushed()
 	return true
+}
+
+func (q *outQueue) pushed() {
+	wake(q.notify)
+	if q.onPush != nil {
+		q.onPush()
+	}
 }
 
 // pushForce queues f whatever the bounds: for frames a catch-up already paced (see roomWait).
@@ -55,7 +63,7 @@ func (q *outQueue) pushForce(f *frame) {
 	q.items = append(q.items, f)
 	q.bytes += len(f.data)
 	q.mu.Unlock()
-	wake(q.notify)
+	q.pushed()
 }
 
 // roomWait returns nil when the queue is at most half full, else a channel closed at the next take.
@@ -87,14 +95,28 @@ func (q *outQueue) depth() int {
 }
 
 // take moves up to max queued frames into dst.
-func (q *outQueue) take(dst []*frame, max int) []*frame {
+func (q *outQueue) take(dst []*frame, max int) []*frame { return q.takeUpTo(dst, max, -1) }
+
+// takeBytes moves queued frames into dst up to maxBytes of them (at least one frame, if any).
+func (q *outQueue) takeBytes(dst []*frame, maxBytes int) []*frame {
+	return q.takeUpTo(dst, -1, maxBytes)
+}
+
+// takeUpTo moves queued frames into dst: at most max of them (max < 0: any number), and at most
+// maxBytes of them after the first (maxBytes < 0: any size).
+func (q *outQueue) takeUpTo(dst []*frame, max, maxBytes int) []*frame {
 	q.mu.Lock()
 	n := len(q.items) - q.head
-	if n > max {
+	if max >= 0 && n > max {
 		n = max
 	}
+	size := 0
 	for i := 0; i < n; i++ {
 		f := q.items[q.head]
+		if size += len(f.data); i > 0 && maxBytes >= 0 && size > maxBytes {
+			n = i
+			break
+		}
 		q.items[q.head] = nil
 		q.head++
 		q.bytes -= len(f.data)

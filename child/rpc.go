@@ -16,6 +16,7 @@ type Control interface {
 	Reload(config []byte) error
 	Stats() (Stats, error)
 	Shutdown(grace time.Duration) error
+	Pace(p Pace) error
 }
 
 // handshake keeps a child from being started by hand and a stale binary from talking to a new parent.
@@ -76,6 +77,10 @@ func (c *controlClient) Stats() (Stats, error) {
 	return s, err
 }
 
+func (c *controlClient) Pace(p Pace) error {
+	return c.client.Call("Plugin.Pace", p, new(struct{}))
+}
+
 func (c *controlClient) Shutdown(grace time.Duration) error {
 	return c.client.Call("Plugin.Shutdown", grace, new(struct{}))
 }
@@ -105,6 +110,8 @@ func (s *controlServer) Stats(_ struct{}, reply *Stats) error {
 	*reply = st
 	return err
 }
+
+func (s *controlServer) Pace(p Pace, _ *struct{}) error { return s.impl.Pace(p) }
 
 func (s *controlServer) Shutdown(grace time.Duration, _ *struct{}) error {
 	return s.impl.Shutdown(grace)

@@ -1,8 +1,11 @@
 package child_test
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -315,4 +318,71 @@ func TestSlowConsumer(t *testing.T) {
 	ra := collect(t, again, hashKey(t, cfg))
 	ra.waitCount("receipt", total-len(got))
 	assertRun(t, "slow client resumed", seqs(ra.snapshot(), "receipt"), len(got)+1, total)
+}
+
+// TestPaceCoalescesWrites: with a flush delay, a burst of lines reaches a client in a few writes
+// instead of one per frame, none of them before the delay; the child reports its pace, and refuses
+// a negative one.
+func TestPaceCoalescesWrites(t *testing.T) {
+	checkGoroutines(t)
+	l := newLogs(t, 1000, 10)
+	cfg := testConfig(t, l.dir, 0)
+	ev := newEvents()
+	p := spawn(t, cfg, ev)
+	fp := newFakeParent(t)
+	ws, err := dialVia(t, fp, p, child.Handoff{ClientID: "a", Key: "key-a", Remote: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.waitConnected(t, "a")
+	r := collect(t, ws, hashKey(t, cfg))
+	const delay = 300 * time.Millisecond
+	if err := p.Pace(child.Pace{FlushDelay: delay, Procs: 1, Batch: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Pace(child.Pace{FlushDelay: -time.Second}); err == nil {
+		t.Error("a negative flush delay was accepted")
+	}
+	st, err := p.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Pace != (child.Pace{FlushDelay: delay, Procs: 1, Batch: true}) {
+		t.Errorf("stats pace %+v, want the one set", st.Pace)
+	}
+	assertSchedPolicy(t, p.Pid(), 3) // SCHED_BATCH, every thread
+	w0 := writeSyscalls(p.Pid())
+	start := time.Now()
+	l.append("receipt", 200)
+	r.waitCount("receipt", 200)
+	elapsed := time.Since(start)
+	writes := writeSyscalls(p.Pid()) - w0
+	assertRun(t, "receipt", seqs(r.snapshot(), "receipt"), 1, 200)
+	if elapsed < delay {
+		t.Errorf("200 frames arrived %v after the append, before the %v flush delay", elapsed, delay)
+	}
+	if w0 >= 0 && writes > 10 {
+		t.Errorf("200 frames took %d write(2) calls with a %v flush delay, want a few", writes, delay)
+	}
+	t.Logf("200 frames in %v, %d writes", elapsed, writes)
+}
+
+// assertSchedPolicy checks the scheduling policy of every thread of pid (Linux only).
+func assertSchedPolicy(t *testing.T, pid, want int) {
+	t.Helper()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/sched", pid, task.Name()))
+		if err != nil {
+			continue // the thread exited
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "policy" && strings.TrimSpace(v) != fmt.Sprint(want) {
+				t.Errorf("thread %s of child %d has policy %s, want %d", task.Name(), pid, strings.TrimSpace(v), want)
+			}
+		}
+	}
 }

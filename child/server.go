@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -27,11 +28,13 @@ type server struct {
 	pid     int
 	recv    *handoffReceiver
 	events  *eventQueue
+	flush   *flusher                                       // writes every client's frames (started with the feed)
 	newFeed func(s *server, cfg []byte) (feed, int, error) // feed and per-client queue bound
 
 	mu        sync.Mutex
 	feed      feed
 	maxFrames int
+	batch     bool // threads run as SCHED_BATCH (Pace)
 	clients   map[string]*client
 	stopping  bool
 	wg        sync.WaitGroup // client goroutines
@@ -47,6 +50,7 @@ func newServer(log *slog.Logger, recv *handoffReceiver) *server {
 		pid:     pid,
 		recv:    recv,
 		events:  newEventQueue(pid),
+		flush:   newFlusher(),
 		newFeed: openFeed,
 		clients: make(map[string]*client),
 		done:    make(chan struct{}),
@@ -65,6 +69,7 @@ func (s *server) Start(cfg []byte, events Events) error {
 		return err
 	}
 	s.feed, s.maxFrames = f, maxFrames
+	go s.flush.run()
 	s.events.start(events)
 	go s.acceptHandoffs()
 	return nil
@@ -148,10 +153,32 @@ func (s *server) Reload(cfg []byte) error {
 	return f.reload(cfg)
 }
 
+// Pace implements Control.
+func (s *server) Pace(p Pace) error {
+	if p.FlushDelay < 0 || p.Procs < 0 {
+		return fmt.Errorf("pace: negative flush delay %s or procs %d", p.FlushDelay, p.Procs)
+	}
+	s.flush.setDelay(p.FlushDelay)
+	if p.Procs > 0 && p.Procs != runtime.GOMAXPROCS(0) {
+		runtime.GOMAXPROCS(p.Procs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.Batch != s.batch {
+		if err := setBatch(p.Batch); err != nil {
+			return fmt.Errorf("pace: scheduling policy: %w", err)
+		}
+		s.batch = p.Batch
+	}
+	s.log.Debug("paced", "flush_delay", p.FlushDelay, "procs", runtime.GOMAXPROCS(0), "batch", p.Batch)
+	return nil
+}
+
 // Stats implements Control.
 func (s *server) Stats() (Stats, error) {
 	s.mu.Lock()
-	st := Stats{Pid: s.pid, Clients: make([]ClientStats, 0, len(s.clients))}
+	st := Stats{Pid: s.pid, Clients: make([]ClientStats, 0, len(s.clients)),
+		Pace: Pace{FlushDelay: s.flush.getDelay(), Procs: runtime.GOMAXPROCS(0), Batch: s.batch}}
 	for _, c := range s.clients {
 		st.Clients = append(st.Clients, c.stats())
 	}
@@ -210,6 +237,7 @@ func (s *server) stop(grace time.Duration, why string) {
 		t.Stop()
 		if f != nil {
 			f.stop()
+			s.flush.stop()
 		}
 		s.events.flush(grace / 8)
 		close(s.done)

@@ -34,6 +34,8 @@ type slot struct {
 	state   slotState
 	clients map[string]*client // counted from the moment of handoff (reservation)
 	spawned time.Time
+	paced   child.Pace // the Pace the child has (when isPaced)
+	isPaced bool
 }
 
 // client is one subscriber connection handed (or being handed) to a child.
@@ -79,6 +81,7 @@ func (p *parent) reserve(key, remote string, exclude *slot) (c *client, spawn bo
 	c = &client{id: strconv.FormatUint(p.nextID, 10), seq: p.nextID, key: key, remote: remote, since: p.opts.Now(), slot: target}
 	target.clients[c.id] = c
 	p.clients[c.id] = c
+	p.repace()
 	return c, spawn, nil
 }
 
@@ -109,6 +112,7 @@ func (p *parent) spawn(s *slot) {
 	}
 	close(s.ready)
 	p.mu.Unlock()
+	p.repace()
 	if err != nil {
 		p.log.Error("spawn child failed", "err", err)
 		return
@@ -149,6 +153,7 @@ func (p *parent) watch(s *slot) {
 	delete(p.readerProblems, s.pid)
 	delete(p.metrics.seen, s)
 	p.mu.Unlock()
+	p.repace()
 	if was == retiring {
 		p.log.Debug("child exited", "pid", s.pid)
 	} else {
@@ -179,6 +184,7 @@ func (p *parent) removeClient(c *client) *slot {
 	if p.byKey[c.key] == c.id {
 		delete(p.byKey, c.key)
 	}
+	p.repace()
 	if len(s.clients) == 0 && s.state == running {
 		s.state = retiring
 		p.unplace(s)

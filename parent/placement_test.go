@@ -1,6 +1,7 @@
 package parent_test
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +55,8 @@ func TestPlacementTwelveClientsThreeChildren(t *testing.T) {
 	if counts[0] != 5 || counts[1] != 5 || counts[2] != 2 {
 		t.Errorf("clients per child = %v, want [5 5 2] (first child with room)", counts)
 	}
+	// The parent paces them: three children share the cores.
+	r.waitStatus("three children paced", allProcs(max(1, runtime.NumCPU()/3)))
 
 	// Frames reach every client (the children really serve them).
 	e.feedUntil(t, "cycle", clients...)
@@ -70,9 +73,22 @@ func TestPlacementTwelveClientsThreeChildren(t *testing.T) {
 
 	last := r.dial(newCollector(t))
 	st = r.waitStatus("one new child", func(st parent.Status) bool { return len(st.Children) == 1 && st.Clients == 1 })
+	r.waitStatus("a lone child paced to every core", allProcs(runtime.NumCPU()))
 	if first[st.Children[0].Pid] {
 		t.Errorf("new client went to old child %d", st.Children[0].Pid)
 	}
 	last.close()
 	r.waitStatus("0 children", childCount(0))
+}
+
+// allProcs: every child runs with GOMAXPROCS n.
+func allProcs(n int) func(parent.Status) bool {
+	return func(st parent.Status) bool {
+		for _, c := range st.Children {
+			if c.Procs != n {
+				return false
+			}
+		}
+		return len(st.Children) > 0
+	}
 }

@@ -43,6 +43,7 @@ type parent struct {
 	clients        map[string]*client // by client id
 	byKey          map[string]string  // sender key -> newest client id
 	readerProblems map[int]string     // pid -> last ReaderProblem
+	paceWake       chan struct{}      // see pacer
 	metrics        metricsState
 	refusals       refusalLog
 }
@@ -64,6 +65,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		clients:        map[string]*client{},
 		byKey:          map[string]string{},
 		readerProblems: map[int]string{},
+		paceWake:       make(chan struct{}, 1),
 	}
 	p.cfg.Store(cfg)
 	p.refusals.log = p.log
@@ -104,6 +106,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	defer cancelRun()
 	loopDone := make(chan struct{})
 	go func() { defer close(loopDone); p.loop(runCtx, usr1) }()
+	p.goTracked(func() { p.pacer(runCtx) })
 
 	var serveErr error
 	select {

@@ -31,6 +31,9 @@ type ChildStatus struct {
 	Readers     []ReaderStatus `json:"readers"`
 	Error       string         `json:"error,omitempty"`       // the child did not answer Stats
 	LastProblem string         `json:"lastProblem,omitempty"` // last ReaderProblem it reported
+	// The child's Pace: how long a frame may wait to share a write, and its GOMAXPROCS.
+	FlushDelayMS float64 `json:"flushDelayMs"`
+	Procs        int     `json:"procs"`
 }
 
 // ClientStatus is one subscriber connection.
@@ -48,7 +51,8 @@ type ReaderStatus struct {
 	Stream   string `json:"stream"`
 	Position string `json:"position"`
 	Entries  uint64 `json:"entries"`
-	Error    string `json:"error,omitempty"`
+	Error    string `json:"error,omitempty"`     // the reader is failing now
+	LastErr  string `json:"lastError,omitempty"` // the last failure or loss, kept after it recovered
 }
 
 const statsTimeout = 2 * time.Second
@@ -159,6 +163,8 @@ func (p *parent) status() Status {
 		if asked && r.err != nil {
 			cs.Error = r.err.Error()
 		}
+		cs.FlushDelayMS = float64(r.stats.Pace.FlushDelay) / float64(time.Millisecond)
+		cs.Procs = r.stats.Pace.Procs
 		byID := map[string]child.ClientStats{}
 		for _, c := range r.stats.Clients {
 			byID[c.ID] = c
@@ -175,7 +181,7 @@ func (p *parent) status() Status {
 		}
 		sort.Slice(cs.Clients, func(i, j int) bool { return cs.Clients[i].ConnectedSince.Before(cs.Clients[j].ConnectedSince) })
 		for _, rd := range r.stats.Readers {
-			cs.Readers = append(cs.Readers, ReaderStatus{Stream: rd.Stream, Position: rd.Position, Entries: rd.Entries, Error: rd.Err})
+			cs.Readers = append(cs.Readers, ReaderStatus{Stream: rd.Stream, Position: rd.Position, Entries: rd.Entries, Error: rd.Err, LastErr: rd.LastErr})
 		}
 		st.Clients += len(cs.Clients)
 		st.Children = append(st.Children, cs)

@@ -24,6 +24,10 @@ type scenario struct {
 	Duration    time.Duration // Count = Rate*Duration when Count is 0
 	Count       int
 	MaxEntries  int
+	// VerifyEvery: each subscriber verifies every Nth frame's signature (0: 100). D's thousand
+	// subscribers share the distributor's two cores; one verification is worth ~25 frames of
+	// everything else a subscriber does, so they verify every 1,000th (200 signatures a second).
+	VerifyEvery int
 	Env         harness.Options
 	Goal        goal
 }
@@ -68,7 +72,7 @@ func scenarios(quick bool) map[string]scenario {
 		"C": {Name: "C", Subscribers: 10, Count: n(20000, 5000), MaxEntries: 1000,
 			Goal: goal{Drain: 3 * time.Second, Text: "all to each, in order, drained <= 3 s"}},
 		"D": {Name: "D", Subscribers: n(1000, 200), Rate: 200,
-			Duration: d(60*time.Second, 5*time.Second), MaxEntries: 10000, Env: harness.Options{MaxClientsPerChild: 50},
+			Duration: d(60*time.Second, 5*time.Second), MaxEntries: 10000, VerifyEvery: 1000, Env: harness.Options{MaxClientsPerChild: 50},
 			Goal: goal{P99: 100 * time.Millisecond, PeakRSS: 600 << 20, Text: "all receive all, RSS <= 600 MB, p99 <= 100 ms"}},
 		"E": {Name: "E", Subscribers: n(20, 5), Rate: 100, MaxEntries: 10000,
 			Goal: goal{FirstFrameP: 100 * time.Millisecond, Text: "connect->first frame p50 <= 100 ms"}},
@@ -131,6 +135,18 @@ func (r result) cpuPer10k() time.Duration {
 	return time.Duration(float64(r.CPU) / float64(r.Delivered) * 10000)
 }
 
+// verifyEveryFor is how often sc's subscribers verify a signature: -verify-every when given,
+// else the scenario's own choice, else every 100th frame.
+func (rn *runner) verifyEveryFor(sc scenario) int {
+	switch {
+	case rn.verifyEvery > 0:
+		return rn.verifyEvery
+	case sc.VerifyEvery > 0:
+		return sc.VerifyEvery
+	}
+	return 100
+}
+
 // runner holds what every scenario run shares.
 type runner struct {
 	bin, root, base string
@@ -182,7 +198,7 @@ func (rn *runner) runStream(ctx context.Context, sc scenario) (result, error) {
 	for i := range clients {
 		clients[i] = collector.New(collector.Options{
 			Addr: d.Addr, Signer: signers[i], ExpectOwner: collector.DistributorPublicKey,
-			VerifyEvery: rn.verifyEvery, MaxFiles: 10, MaxEntries: sc.MaxEntries, ExpectStream: "receipt", ExpectFrames: int64(count),
+			VerifyEvery: rn.verifyEveryFor(sc), MaxFiles: 10, MaxEntries: sc.MaxEntries, ExpectStream: "receipt", ExpectFrames: int64(count),
 			HTTPClient: hc, Logger: rn.log, OnConnect: connected.Done,
 		})
 	}

@@ -1,9 +1,11 @@
 package collector
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -108,10 +110,28 @@ func Dial(ctx context.Context, addr string, handshake []byte, hc *http.Client) (
 }
 
 // HTTPClient returns a client whose transport allows many concurrent dials to one host, for runs
-// with hundreds of subscribers.
+// with hundreds of subscribers, and reads each connection through a 64 KiB buffer: coder/websocket
+// reads 4 KiB at a time, which would cost a read(2) (and, on loopback, the sender a window
+// update) for every two frames.
 func HTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = -1
 	t.MaxConnsPerHost = 0
+	var d net.Dialer
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &bufferedConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10)}, nil
+	}
 	return &http.Client{Transport: t}
 }
+
+// bufferedConn reads its connection through a large buffer.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }

@@ -28,6 +28,82 @@ type Frame struct {
 // ParseFrame extracts a Frame from a frame's bytes. It fails unless the bytes are one JSON object
 // with exactly one stream key whose value is an object, and a "sign" object with a string owner.
 func ParseFrame(data []byte) (Frame, error) {
+	if f, ok := parseCanonical(data); ok {
+		return f, nil
+	}
+	return parseAny(data)
+}
+
+// parseCanonical reads, without walking the entry, a frame laid out exactly as the distributor
+// writes one with a generated entry (canonical JSON: sorted keys, no spaces, "writtenAt" the
+// entry's last member, no "seq"):
+//
+//	{"cursor":"C","<stream>":{...,"writtenAt":N},"sign":{"owner":"O","sig":"S"}}
+//
+// Anything else reports false and is parsed in full. It checks the frame's frame, not the entry's
+// inside: a subscriber verifies every Nth frame's signature, which parses the whole frame strictly.
+// (Walking 1.5 KB of entry per frame was half a bench subscriber's cost.)
+func parseCanonical(data []byte) (f Frame, ok bool) {
+	const (
+		head, signHead, sigHead, end = `{"cursor":"`, `},"sign":{"owner":"`, `","sig":"`, `"}}`
+		ownerLen, sigLen             = 64, 192 // hex of a public key; of a signature and its hash
+		tailLen                      = len(signHead) + ownerLen + len(sigHead) + sigLen + len(end)
+		writtenAt                    = `,"writtenAt":`
+	)
+	rest, ok := bytes.CutPrefix(data, []byte(head))
+	q := bytes.IndexByte(rest, '"')
+	if !ok || q < 0 || bytes.IndexByte(rest[:q], '\\') >= 0 {
+		return f, false
+	}
+	f.Cursor, rest = string(rest[:q]), rest[q+1:]
+	if rest, ok = bytes.CutPrefix(rest, []byte(`,"`)); !ok {
+		return f, false
+	}
+	for _, st := range Streams {
+		if bytes.HasPrefix(rest, []byte(st)) && bytes.HasPrefix(rest[len(st):], []byte(`":{`)) {
+			f.Stream, rest = st, rest[len(st)+2:]
+			break
+		}
+	}
+	if f.Stream == "" || len(rest) < tailLen+2 {
+		return f, false
+	}
+	// The sign object has a fixed length: read it from the end.
+	entry, tail := rest[:len(rest)-tailLen+1], rest[len(rest)-tailLen+1:]
+	owner := tail[len(signHead)-1 : len(signHead)-1+ownerLen]
+	if string(tail[:len(signHead)-1]) != signHead[1:] || !isHex(owner) ||
+		string(tail[len(signHead)-1+ownerLen:][:len(sigHead)]) != sigHead || string(tail[len(tail)-len(end):]) != end {
+		return f, false
+	}
+	f.Owner = string(owner)
+	// "writtenAt" ends the entry: {...,"writtenAt":N}
+	j := len(entry) - 1
+	for j > 0 && '0' <= entry[j-1] && entry[j-1] <= '9' {
+		j--
+	}
+	if entry[len(entry)-1] != '}' || j == len(entry)-1 || !bytes.HasSuffix(entry[:j], []byte(writtenAt)) ||
+		bytes.Contains(entry, []byte(`"seq":`)) {
+		return f, false
+	}
+	n, err := strconv.ParseInt(string(entry[j:len(entry)-1]), 10, 64)
+	if err != nil {
+		return f, false
+	}
+	f.WrittenAtUS, f.HasWrittenAt = n, true
+	return f, true
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// parseAny extracts a Frame from any JSON frame, walking all of it.
+func parseAny(data []byte) (Frame, error) {
 	var f Frame
 	var entry, sign []byte
 	kinds := 0

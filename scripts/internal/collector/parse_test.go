@@ -1,9 +1,13 @@
 package collector
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shardeum/distributor/logreader"
+	"github.com/shardeum/distributor/protocol"
 )
 
 func TestParseFrame(t *testing.T) {
@@ -89,6 +93,58 @@ func BenchmarkParseFrame(b *testing.B) {
 	for b.Loop() {
 		if _, err := ParseFrame(frame); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestParseCanonical: on frames the distributor signs over generated entries of every stream, the
+// quick reading agrees with the full one; frames outside its layout fall back to the full one.
+func TestParseCanonical(t *testing.T) {
+	hk, _ := protocol.ParseHashKey(DefaultHashKey)
+	kp, _ := protocol.ParseKeyPair(DistributorPublicKey, DistributorSecretKey)
+	signer := protocol.Signer{HashKey: hk, Keys: kp}
+	g := logreader.NewGenerator(7, time.Now)
+	for i := 0; i < 300; i++ {
+		st := logreader.Streams[i%3]
+		data, err := signer.Frame(protocol.Kind(st), g.Append(nil, st), fmt.Sprintf("1.%d.%d.00000000000000aa", i+1, i*1500))
+		if err != nil {
+			t.Fatal(err)
+		}
+		quick, ok := parseCanonical(data)
+		full, err := parseAny(data)
+		if !ok || err != nil || quick != full || !quick.HasWrittenAt {
+			t.Fatalf("frame %d (%s): quick %+v (ok %v), full %+v (err %v)", i, st, quick, ok, full, err)
+		}
+	}
+	for _, other := range []string{
+		`{"cursor":"a\"b","receipt":{"writtenAt":1},"sign":{"owner":"ab","sig":"cd"}}`,      // escaped cursor
+		`{"cursor":"c","receipt":{"seq":7,"writtenAt":1},"sign":{"owner":"ab","sig":"cd"}}`, // a seq
+		`{"cursor":"c","receipt":{"z":{"writtenAt":1}},"sign":{"owner":"ab","sig":"cd"}}`,   // nested writtenAt
+		`{"cursor":"c","receipt":{"writtenAt":1},"sign":{"owner":"ab","sig":"cd"},"x":1}`,   // more after sign
+		`{"cursor":"c","receipt":{"writtenAt":1},"sign":{"owner":"AB","sig":"cd"}}`,         // not lower hex
+		`{"cursor":"c", "receipt":{"writtenAt":1},"sign":{"owner":"ab","sig":"cd"}}`,        // a space
+		`{"cursor":"c","receipts":{"writtenAt":1},"sign":{"owner":"ab","sig":"cd"}}`,        // unknown stream
+		`{"cursor":"c","receipt":{"writtenAt":1.5},"sign":{"owner":"ab","sig":"cd"}}`,       // not an integer
+	} {
+		if f, ok := parseCanonical([]byte(other)); ok {
+			t.Errorf("parseCanonical(%s) = %+v, want a fallback", other, f)
+		}
+	}
+}
+
+// BenchmarkParseCanonical is ParseFrame on a frame the distributor signed over a generated receipt.
+func BenchmarkParseCanonical(b *testing.B) {
+	hk, _ := protocol.ParseHashKey(DefaultHashKey)
+	kp, _ := protocol.ParseKeyPair(DistributorPublicKey, DistributorSecretKey)
+	g := logreader.NewGenerator(7, time.Now)
+	frame, err := protocol.Signer{HashKey: hk, Keys: kp}.Frame(protocol.KindReceipt, g.Append(nil, logreader.Receipt), "3.1200.1228800.5f1d3c0a9b2e4d71")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if f, err := ParseFrame(frame); err != nil || !f.HasWrittenAt {
+			b.Fatal(f, err)
 		}
 	}
 }

@@ -37,12 +37,11 @@ type client struct {
 	ws        *websocket.Conn
 	out       *connWriter // every byte after the 101: the flusher's frames and ws's control frames
 	sent      atomic.Uint64
-	live      atomic.Bool   // the 101 is out: the flusher may write frames
-	blocked   atomic.Bool   // out has pending bytes that the client's goroutine is draining
-	drainWake chan struct{} // tells the client's goroutine to drain out
-	marked    bool          // in the flusher's next round (under flusher.mu)
-	reportMu  sync.Mutex    // orders the connected and closed reports
-	handshook bool          // the handshake is over (either way): a close is reported at once
+	live      atomic.Bool // the 101 is out: the flusher may write frames
+	blocked   bool        // out has bytes pending: in the flusher's blocked list (flusher only)
+	marked    bool        // in the flusher's next round (under flusher.mu)
+	reportMu  sync.Mutex  // orders the connected and closed reports
+	handshook bool        // the handshake is over (either way): a close is reported at once
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeCode int
@@ -54,17 +53,16 @@ type client struct {
 func newClient(s *server, h handoffHeader, raw net.Conn, pre []byte, maxFrames int) *client {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &client{
-		srv:       s,
-		info:      ClientInfo{ID: h.ClientID, Key: h.Key, Remote: h.Remote, ConnectedSince: time.Now()},
-		cursor:    h.Cursor,
-		raw:       raw,
-		pre:       pre,
-		q:         newOutQueue(maxFrames, maxQueueBytes),
-		ctx:       ctx,
-		cancel:    cancel,
-		drainWake: make(chan struct{}, 1),
-		closing:   make(chan struct{}),
-		done:      make(chan struct{}),
+		srv:     s,
+		info:    ClientInfo{ID: h.ClientID, Key: h.Key, Remote: h.Remote, ConnectedSince: time.Now()},
+		cursor:  h.Cursor,
+		raw:     raw,
+		pre:     pre,
+		q:       newOutQueue(maxFrames, maxQueueBytes),
+		ctx:     ctx,
+		cancel:  cancel,
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	c.q.onPush = func() {
 		if c.live.Load() {
@@ -142,7 +140,8 @@ func (c *client) run() {
 	// connected must reach it. Frames queue up until the writer starts; teardown leaves the streams
 	// if the handshake fails.
 	c.srv.feed.subscribe(c)
-	c.out = newConnWriter(c.raw, writeTimeout) // the socket itself: conn (with the bytes read ahead) hides its fd
+	// The socket itself: conn (with the bytes read ahead) hides its fd.
+	c.out = newConnWriter(c.raw, writeTimeout, func() { c.srv.flush.mark(c) })
 	ws, err := websocket.Accept(newHijackWriter(conn, br, c.out), req, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the parent authenticated the upgrade; collectors send no Origin
 		CompressionMode:    websocket.CompressionDisabled,
@@ -186,23 +185,10 @@ func (c *client) readLoop() {
 	}
 }
 
-// writeLoop hands the client to the flusher, which writes its frames, and drains what the socket
-// did not take at once (the flusher skips the client meanwhile) until the client closes.
+// writeLoop hands the client to the flusher, which writes its frames, until the client closes.
 func (c *client) writeLoop() {
 	c.srv.flush.mark(c) // frames queued before the 101
-	for {
-		select {
-		case <-c.closing:
-			return
-		case <-c.drainWake:
-		}
-		if err := c.out.drain(); err != nil {
-			c.writeFailed(err)
-			return
-		}
-		c.blocked.Store(false)
-		c.srv.flush.mark(c)
-	}
+	<-c.closing
 }
 
 // writeFailed closes a client whose connection broke under a write (or did not take pending bytes

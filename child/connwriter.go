@@ -4,32 +4,37 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
 )
 
 // connWriter is the one way bytes reach a client's connection after the 101: the flusher offers
-// it batches of data frames without ever blocking, and coder/websocket writes its control frames
-// (pongs, the close frame) through Write. Everything passes under one lock, so frames never
-// interleave and reach the connection in the order they were accepted, whoever wrote them.
+// it batches of data frames, and coder/websocket writes its control frames (pongs, the close
+// frame) through Write. Everything passes under one lock, so frames never interleave and reach the
+// connection in the order they were accepted, whoever wrote them.
 //
-// offer writes what the socket takes at once (one write(2), the fd is non-blocking) and keeps the
-// rest as pending; the client's own goroutine then drains it with a blocking write bounded by
-// timeout. A slow client therefore costs the flusher one failed write, never a wait.
+// Nothing here waits for a slow client while the connection is open: offer and retry make one
+// non-blocking write(2) and keep what the socket did not take as pending, which the flusher
+// retries on its next rounds; bytes pending for longer than timeout fail the connection. Only
+// once sealed (closing) does Write block, for at most timeout, so the close frame goes out.
+// The flusher never waits for the lock either (tryLock): a client busy closing is skipped.
 type connWriter struct {
-	conn    net.Conn
-	raw     syscall.RawConn // nil when conn has no fd (net.Pipe in tests): drain writes every batch
-	timeout time.Duration   // bounds each blocking write (drain, control frames)
+	conn      net.Conn
+	raw       syscall.RawConn // nil when conn has no fd (net.Pipe in tests): see tryWrite
+	timeout   time.Duration
+	onPending func() // a control frame was left pending: the flusher must come back
 
-	mu      sync.Mutex
-	pending []byte // accepted, not yet on the connection
-	sealed  bool   // the close frame is being written: no data frame may follow it
-	err     error  // sticky: the connection broke
+	mu         sync.Mutex
+	pending    []byte    // accepted, not yet on the connection
+	stuckSince time.Time // when pending last became non-empty
+	sealed     bool      // the close frame is being written: no data frame may follow it
+	err        error     // sticky: the connection broke
 }
 
-func newConnWriter(conn net.Conn, timeout time.Duration) *connWriter {
-	w := &connWriter{conn: conn, timeout: timeout}
+func newConnWriter(conn net.Conn, timeout time.Duration, onPending func()) *connWriter {
+	w := &connWriter{conn: conn, timeout: timeout, onPending: onPending}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			w.raw = raw
@@ -38,45 +43,92 @@ func newConnWriter(conn net.Conn, timeout time.Duration) *connWriter {
 	return w
 }
 
-// pendingKeep is the largest pending buffer kept for reuse once drained: a child with many
+// pendingKeep is the largest pending buffer kept for reuse once written: a child with many
 // clients that fell behind at once would otherwise hold up to flushBytes for each of them.
 const pendingKeep = 16 << 10
 
-// offer accepts p (a whole number of frames) for the connection. It reports blocked when part of p
-// is left pending: the caller must then have drain run, and offer no more until it has.
-func (w *connWriter) offer(p []byte) (blocked bool, err error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	switch {
-	case w.err != nil:
+func (w *connWriter) tryLock() bool { return w.mu.TryLock() }
+func (w *connWriter) unlock()       { w.mu.Unlock() }
+
+// offerLocked accepts p (whole frames) and writes what the socket takes now, after anything
+// pending. It reports blocked when bytes are left pending: retry them before offering more.
+func (w *connWriter) offerLocked(p []byte, now time.Time) (blocked bool, err error) {
+	if w.err != nil || w.sealed {
 		return false, w.err
-	case w.sealed:
-		return false, nil
-	case len(w.pending) > 0 || w.raw == nil:
+	}
+	blocked, err = w.retryLocked(now)
+	switch {
+	case err != nil || len(p) == 0:
+		return blocked, err
+	case blocked: // p is accepted all the same: it goes out after what is pending
 		w.pending = append(w.pending, p...)
 		return true, nil
 	}
 	n, err := w.tryWrite(p)
 	if err != nil {
-		w.err = fmt.Errorf("write %d bytes: %w", len(p), err)
-		return false, w.err
+		return false, w.fail(len(p), err)
 	}
 	if n < len(p) {
 		w.pending = append(w.pending[:0], p[n:]...)
+		w.stuckSince = now
 		return true, nil
 	}
 	return false, nil
 }
 
+// retryLocked writes what is pending without waiting; it fails the connection once bytes have
+// been pending for longer than timeout.
+func (w *connWriter) retryLocked(now time.Time) (blocked bool, err error) {
+	if w.err != nil || len(w.pending) == 0 {
+		return false, w.err
+	}
+	n, err := w.tryWrite(w.pending)
+	if err != nil {
+		return false, w.fail(len(w.pending), err)
+	}
+	if n < len(w.pending) {
+		w.pending = w.pending[:copy(w.pending, w.pending[n:])]
+		if now.Sub(w.stuckSince) > w.timeout {
+			return false, w.fail(len(w.pending), fmt.Errorf("not taken within %s: %w", w.timeout, os.ErrDeadlineExceeded))
+		}
+		return true, nil
+	}
+	w.release()
+	return false, nil
+}
+
+func (w *connWriter) release() {
+	if cap(w.pending) > pendingKeep {
+		w.pending = nil
+	} else {
+		w.pending = w.pending[:0]
+	}
+}
+
+func (w *connWriter) fail(n int, err error) error {
+	w.err = fmt.Errorf("write %d bytes: %w", n, err)
+	return w.err
+}
+
 // tryWrite is one non-blocking write(2): it returns how much the socket took (0 when it is full).
+// A connection without an fd gets a write bounded by a millisecond instead.
 func (w *connWriter) tryWrite(p []byte) (int, error) {
+	if w.raw == nil {
+		_ = w.conn.SetWriteDeadline(time.Now().Add(time.Millisecond))
+		n, err := w.conn.Write(p)
+		_ = w.conn.SetWriteDeadline(time.Time{})
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = nil
+		}
+		return n, err
+	}
 	var n int
 	var werr error
 	err := w.raw.Write(func(fd uintptr) bool {
 		for {
 			n, werr = syscall.Write(int(fd), p)
 			if werr != syscall.EINTR {
-				return true // never wait for the poller here: drain does that
+				return true // never wait for the poller: the flusher comes back
 			}
 		}
 	})
@@ -92,32 +144,6 @@ func (w *connWriter) tryWrite(p []byte) (int, error) {
 	return n, err
 }
 
-// drain writes what is pending, blocking for at most timeout.
-func (w *connWriter) drain() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.drainLocked()
-}
-
-func (w *connWriter) drainLocked() error {
-	if w.err != nil || len(w.pending) == 0 {
-		return w.err
-	}
-	n := len(w.pending)
-	_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
-	_, err := w.conn.Write(w.pending)
-	_ = w.conn.SetWriteDeadline(time.Time{})
-	if cap(w.pending) > pendingKeep {
-		w.pending = nil
-	} else {
-		w.pending = w.pending[:0]
-	}
-	if err != nil {
-		w.err = fmt.Errorf("write %d bytes: %w", n, err)
-	}
-	return w.err
-}
-
 // seal stops data frames: what is offered from now on is dropped (the close frame comes next).
 func (w *connWriter) seal() {
 	w.mu.Lock()
@@ -125,13 +151,34 @@ func (w *connWriter) seal() {
 	w.mu.Unlock()
 }
 
-// Write is what coder/websocket's buffered writer flushes to (control frames): after what is
-// pending, straight to the connection. coder/websocket bounds it with its context.
+// Write is what coder/websocket's buffered writer flushes to (control frames). They go after what
+// is pending: while the connection is open, without waiting (the flusher is told to come back
+// for what the socket does not take); once sealed, blocking for at most timeout, so that the
+// close frame is out before coder/websocket waits for the peer's.
 func (w *connWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := w.drainLocked(); err != nil {
-		return 0, err
+	if w.err != nil {
+		return 0, w.err
 	}
-	return w.conn.Write(p)
+	if len(w.pending) == 0 {
+		w.stuckSince = time.Now()
+	}
+	w.pending = append(w.pending, p...)
+	if w.sealed {
+		_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
+		_, err := w.conn.Write(w.pending)
+		_ = w.conn.SetWriteDeadline(time.Time{})
+		w.release()
+		if err != nil {
+			return 0, w.fail(len(p), err)
+		}
+		return len(p), nil
+	}
+	if blocked, err := w.retryLocked(time.Now()); err != nil {
+		return 0, err
+	} else if blocked && w.onPending != nil {
+		w.onPending()
+	}
+	return len(p), nil
 }

@@ -46,73 +46,107 @@ func readAll(c net.Conn, n int) <-chan []byte {
 	return got
 }
 
-// TestConnWriterOffer: on a socket with room, an offer is written at once; on a full one (the peer
-// does not read) the rest is kept, later offers queue behind it, a control frame written meanwhile
-// follows everything accepted before it, and drain delivers it all in order.
+func (w *connWriter) offer(p []byte, now time.Time) (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.offerLocked(p, now)
+}
+
+func (w *connWriter) retry(now time.Time) (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.retryLocked(now)
+}
+
+// fill offers chunks to a peer that reads nothing until the socket is full.
+func fill(t *testing.T, w *connWriter, want *bytes.Buffer) {
+	t.Helper()
+	chunk := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // 64 KiB per offer
+	for i := 0; i < 128; i++ {
+		blocked, err := w.offer(chunk, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want != nil {
+			want.Write(chunk)
+		}
+		if blocked {
+			return
+		}
+	}
+	t.Fatal("8 MiB offered to a peer that reads nothing, and the socket never filled")
+}
+
+// TestConnWriterOffer: on a socket with room an offer is written at once; on a full one the rest
+// is kept and later offers go after it; a control frame written meanwhile does not wait
+// and follows everything accepted before it; retries deliver it all in order once the peer reads.
 func TestConnWriterOffer(t *testing.T) {
 	a, b := tcpPair(t)
+	// Fixed small buffers on both ends (no autotuning): once full, the socket stays full.
 	if err := a.SetWriteBuffer(16 << 10); err != nil {
 		t.Fatal(err)
 	}
-	w := newConnWriter(a, 5*time.Second)
+	if err := b.SetReadBuffer(16 << 10); err != nil {
+		t.Fatal(err)
+	}
+	pendingCalls := 0
+	w := newConnWriter(a, 5*time.Second, func() { pendingCalls++ })
 	if w.raw == nil {
 		t.Fatal("a TCP connection has no raw fd")
 	}
-	if blocked, err := w.offer([]byte("first")); blocked || err != nil {
+	if blocked, err := w.offer([]byte("first"), time.Now()); blocked || err != nil {
 		t.Fatalf("offer on an empty socket: blocked %v, err %v", blocked, err)
 	}
 	var want bytes.Buffer
 	want.WriteString("first")
-	chunk := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // 64 KiB per offer
-	blocked := false
-	for i := 0; i < 64 && !blocked; i++ {
-		var err error
-		if blocked, err = w.offer(chunk); err != nil {
-			t.Fatal(err)
-		}
-		want.Write(chunk)
-	}
-	if !blocked {
-		t.Fatal("4 MiB offered to a peer that reads nothing, and the socket never filled")
-	}
-	if b2, err := w.offer([]byte("queued")); !b2 || err != nil {
-		t.Fatalf("offer while blocked: blocked %v, err %v (want it queued behind the pending bytes)", b2, err)
-	}
-	want.WriteString("queued")
-	got := readAll(b, want.Len()+len("PONG"))
-	if _, err := w.Write([]byte("PONG")); err != nil { // drains first, so it is the last thing read
+	fill(t, w, &want)
+	if _, err := w.offer([]byte("next"), time.Now()); err != nil { // after the pending bytes
 		t.Fatal(err)
+	}
+	want.WriteString("next")
+	start := time.Now()
+	if _, err := w.Write([]byte("PONG")); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second || pendingCalls != 1 {
+		t.Fatalf("a control frame on a full socket took %v and called onPending %d times; want no wait, one call", d, pendingCalls)
 	}
 	want.WriteString("PONG")
-	if err := w.drain(); err != nil {
-		t.Fatal(err)
+	got := readAll(b, want.Len())
+	for {
+		blocked, err := w.retry(time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !blocked {
+			break
+		}
+		time.Sleep(time.Millisecond) // the flusher's next round
 	}
 	if g := <-got; !bytes.Equal(g, want.Bytes()) {
 		t.Fatalf("read %d bytes, want %d in order", len(g), want.Len())
 	}
 }
 
-// TestConnWriterStuck: a peer that never reads makes drain fail after the timeout, and the writer
-// stays failed; after seal, offers are dropped.
+// TestConnWriterStuck: bytes a peer does not take within the timeout fail the connection, and it
+// stays failed; once sealed, offers are dropped and Write waits for its bytes to go out.
 func TestConnWriterStuck(t *testing.T) {
-	a, _ := tcpPair(t)
-	w := newConnWriter(a, 200*time.Millisecond)
-	chunk := make([]byte, 256<<10)
-	for blocked := false; !blocked; {
-		var err error
-		if blocked, err = w.offer(chunk); err != nil {
-			t.Fatal(err)
-		}
+	a, b0 := tcpPair(t)
+	if err := a.SetWriteBuffer(16 << 10); err != nil {
+		t.Fatal(err)
 	}
-	start := time.Now()
-	err := w.drain()
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("drain with nobody reading: %v, want a deadline error", err)
+	if err := b0.SetReadBuffer(16 << 10); err != nil {
+		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("the write timed out after %v, want about 200ms", d)
+	w := newConnWriter(a, 200*time.Millisecond, nil)
+	fill(t, w, nil)
+	if blocked, err := w.retry(time.Now().Add(100 * time.Millisecond)); !blocked || err != nil {
+		t.Fatalf("retry within the timeout: blocked %v, err %v", blocked, err)
 	}
-	if _, err := w.offer([]byte("x")); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if _, err := w.retry(time.Now().Add(time.Second)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("retry past the timeout: %v, want a deadline error", err)
+	}
+	if _, err := w.offer([]byte("x"), time.Now()); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("offer after the failure: %v", err)
 	}
 	if _, err := w.Write([]byte("x")); !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -120,9 +154,9 @@ func TestConnWriterStuck(t *testing.T) {
 	}
 
 	c, d := tcpPair(t)
-	w = newConnWriter(c, time.Second)
+	w = newConnWriter(c, time.Second, nil)
 	w.seal()
-	if blocked, err := w.offer([]byte("dropped")); blocked || err != nil {
+	if blocked, err := w.offer([]byte("dropped"), time.Now()); blocked || err != nil {
 		t.Fatalf("offer after seal: blocked %v, err %v", blocked, err)
 	}
 	got := readAll(d, 5)
@@ -134,23 +168,24 @@ func TestConnWriterStuck(t *testing.T) {
 	}
 }
 
-// TestConnWriterNoFD: a connection without a file descriptor (net.Pipe) gets every offer through
-// drain, in order.
+// TestConnWriterNoFD: a connection without a file descriptor (net.Pipe) gets bounded writes,
+// retried until the peer has read everything, in order.
 func TestConnWriterNoFD(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	w := newConnWriter(a, time.Second)
-	for _, s := range []string{"one", "two"} {
-		if blocked, err := w.offer([]byte(s)); !blocked || err != nil {
-			t.Fatalf("offer %q on a pipe: blocked %v, err %v (want it left to drain)", s, blocked, err)
+	w := newConnWriter(a, time.Minute, nil)
+	if blocked, err := w.offer([]byte("one"), time.Now()); !blocked || err != nil {
+		t.Fatalf("offer on a pipe nobody reads: blocked %v, err %v", blocked, err)
+	}
+	got := readAll(b, 3)
+	for blocked := true; blocked; {
+		var err error
+		if blocked, err = w.retry(time.Now()); err != nil {
+			t.Fatal(err)
 		}
 	}
-	got := readAll(b, 6)
-	if err := w.drain(); err != nil {
-		t.Fatal(err)
-	}
-	if g := <-got; string(g) != "onetwo" {
+	if g := <-got; string(g) != "one" {
 		t.Fatalf("read %q", g)
 	}
 }

@@ -10,9 +10,11 @@ import (
 // flusher writes every client's queued frames from one goroutine. A published frame marks its
 // subscribers; the flusher wakes once, optionally waits the coalescing delay so that more frames
 // share each write, then gives every marked client one non-blocking write of everything it has
-// queued (framed as WebSocket text messages, back to back). A client whose socket does not take
-// it all is handed to its own goroutine to drain (connWriter). So a frame to N clients costs one
-// wake-up and N writes, not N wake-ups, and no slow client delays the others.
+// queued (framed as WebSocket text messages, back to back). What a full socket does not take
+// stays pending in the client's connWriter, and the client waits in the flusher's blocked list,
+// retried each round (at least every retryEvery) without taking more frames until it has been
+// written. So a frame to N clients costs one wake-up and N writes, not N wake-ups, and a slow
+// client costs one failed write(2) a round, never a wait.
 type flusher struct {
 	mu    sync.Mutex
 	dirty []*client // clients marked since the last round (each at most once: client.marked)
@@ -22,12 +24,18 @@ type flusher struct {
 	done  chan struct{}
 	delay atomic.Int64 // coalescing delay in nanoseconds (0: write as soon as woken)
 
-	frames []*frame // the round's scratch space
-	buf    []byte
+	// The flusher goroutine's own:
+	blocked []*client // clients with bytes pending (client.blocked)
+	frames  []*frame  // a round's scratch space
+	buf     []byte
 }
 
-// flushBytes bounds one client's write in a round; the rest waits for the next round.
-const flushBytes = 256 << 10
+const (
+	// flushBytes bounds one client's write in a round; the rest waits for the next round.
+	flushBytes = 256 << 10
+	// retryEvery is how often blocked clients are retried when nothing else wakes the flusher.
+	retryEvery = 20 * time.Millisecond
+)
 
 func newFlusher() *flusher {
 	return &flusher{wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{})}
@@ -54,25 +62,32 @@ func (fl *flusher) getDelay() time.Duration { return time.Duration(fl.delay.Load
 func (fl *flusher) run() {
 	defer close(fl.done)
 	var round []*client
-	var timer *time.Timer
+	delay := time.NewTimer(time.Hour)
+	retry := time.NewTimer(time.Hour)
+	defer delay.Stop()
+	defer retry.Stop()
 	for {
+		var retryC <-chan time.Time
+		if len(fl.blocked) > 0 {
+			retry.Reset(max(retryEvery, fl.getDelay()))
+			retryC = retry.C
+		}
 		select {
 		case <-fl.wake:
+			if d := fl.getDelay(); d > 0 {
+				delay.Reset(d)
+				select {
+				case <-delay.C:
+				case <-fl.quit:
+					return
+				}
+			}
+		case <-retryC:
 		case <-fl.quit:
 			return
 		}
-		if d := time.Duration(fl.delay.Load()); d > 0 {
-			if timer == nil {
-				timer = time.NewTimer(d)
-			} else {
-				timer.Reset(d)
-			}
-			select {
-			case <-timer.C:
-			case <-fl.quit:
-				return
-			}
-		}
+		now := time.Now()
+		fl.retryBlocked(now)
 		fl.mu.Lock()
 		round, fl.dirty = fl.dirty, round[:0]
 		for _, c := range round {
@@ -80,7 +95,7 @@ func (fl *flusher) run() {
 		}
 		fl.mu.Unlock()
 		for _, c := range round {
-			fl.write(c)
+			fl.write(c, now)
 		}
 		clear(round)
 	}
@@ -91,22 +106,56 @@ func (fl *flusher) stop() {
 	<-fl.done
 }
 
-// write gives c one non-blocking write of its queued frames (up to flushBytes).
-func (fl *flusher) write(c *client) {
-	if !c.live.Load() || c.blocked.Load() || c.isClosing() {
-		return // not writable yet, or its goroutine drains it and marks it again, or closing
+// retryBlocked retries every blocked client's pending bytes; those written out get their queues
+// written in this round.
+func (fl *flusher) retryBlocked(now time.Time) {
+	still := fl.blocked[:0]
+	for _, c := range fl.blocked {
+		if c.isClosing() {
+			c.blocked = false
+			continue
+		}
+		if !c.out.tryLock() {
+			still = append(still, c) // a control frame is being written: next round
+			continue
+		}
+		blocked, err := c.out.retryLocked(now)
+		c.out.unlock()
+		switch {
+		case err != nil:
+			c.blocked = false
+			c.writeFailed(err)
+		case blocked:
+			still = append(still, c)
+		default:
+			c.blocked = false
+			if c.q.depth() > 0 {
+				fl.mark(c)
+			}
+		}
 	}
-	fl.frames = c.q.takeBytes(fl.frames[:0], flushBytes)
-	if len(fl.frames) == 0 {
+	clear(fl.blocked[len(still):])
+	fl.blocked = still
+}
+
+// write gives c one non-blocking write of its queued frames (up to flushBytes).
+func (fl *flusher) write(c *client, now time.Time) {
+	if !c.live.Load() || c.blocked || c.isClosing() {
+		return // not writable yet, or waiting in the blocked list, or closing
+	}
+	if !c.out.tryLock() { // a control frame is being written (the close frame: it is closing)
+		fl.mark(c)
 		return
 	}
+	defer c.out.unlock()
+	fl.frames = c.q.takeBytes(fl.frames[:0], flushBytes)
 	b := fl.buf[:0]
 	for _, f := range fl.frames {
 		b = appendTextMessage(b, f.data)
 	}
 	n := len(fl.frames)
 	clear(fl.frames)
-	blocked, err := c.out.offer(b)
+	blocked, err := c.out.offerLocked(b, now) // with no frames: retries a pending control frame
 	if cap(b) <= 2*flushBytes {
 		fl.buf = b[:0]
 	}
@@ -116,8 +165,8 @@ func (fl *flusher) write(c *client) {
 	}
 	c.sent.Add(uint64(n))
 	if blocked {
-		c.blocked.Store(true)
-		wake(c.drainWake)
+		c.blocked = true
+		fl.blocked = append(fl.blocked, c)
 		return
 	}
 	if c.q.depth() > 0 {

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +36,10 @@ type Options struct {
 	Now func() time.Time
 	// RowCacheBytes bounds the cache of decoded rows; 0 means 64 MiB, < 0 disables it.
 	RowCacheBytes int
+	// MaxInFlight is how many POST requests may do their CPU work (parse, verify, query, encode,
+	// sign) at once; the others queue in arrival order, and each yields its processor before
+	// writing its reply (see gate). 0 means GOMAXPROCS; < 0 plain net/http scheduling (neither).
+	MaxInFlight int
 	// ResponseCacheBytes bounds the cache of whole signed replies (see respCache); 0 means 64 MiB,
 	// < 0 disables it.
 	ResponseCacheBytes int
@@ -50,6 +56,7 @@ type API struct {
 	resp     *respCache
 	logs     *logLimiter
 	sigs     *sigCache
+	gate     *gate
 	routes   map[string]route
 	extra    *http.ServeMux
 	pid      float64
@@ -99,6 +106,12 @@ func New(o Options) *API {
 	case o.ResponseCacheBytes > 0:
 		a.resp = newRespCache(o.ResponseCacheBytes)
 	}
+	switch {
+	case o.MaxInFlight == 0:
+		a.gate = newGate(runtime.GOMAXPROCS(0), defaultMaxWait)
+	case o.MaxInFlight > 0:
+		a.gate = newGate(o.MaxInFlight, defaultMaxWait)
+	}
 	a.routes = map[string]route{
 		"/cycleinfo":   {method: http.MethodPost, schema: cycleInfoSchema, post: (*API).cycleInfo, tables: []dbstore.Table{dbstore.Cycles}, cached: true},
 		"/receipt":     {method: http.MethodPost, schema: rowsSchema, post: receiptRoute.serve, tables: []dbstore.Table{dbstore.Receipts}, cached: true},
@@ -145,27 +158,64 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
-	v, ok := readBody(w, r)
+	raw, ok := readRaw(w, r)
 	if !ok {
 		return
 	}
+	defer raw.release()
+	t, ok := a.gate.enter(r.Context())
+	if !ok {
+		return // the client left while its request queued
+	}
+	defer t.leave()
+	if t.held && t.g.entered != nil {
+		t.g.entered()
+	}
+	o := a.answer(r, rt, raw)
+	defer o.release()
+	// Leave before writing: a large reply can block on the socket for as long as the client
+	// takes to read it, and that is no reason to hold up others' CPU work.
+	t.leave()
+	t.yield()
+	writeJSON(w, o.status, o.body)
+}
+
+// out is an encoded reply: body is valid until release.
+type out struct {
+	status int
+	body   []byte
+	buf    *[]byte // pooled buffer holding body, if any
+}
+
+func (o out) release() {
+	if o.buf != nil {
+		putBuf(o.buf)
+	}
+}
+
+// answer parses and authenticates the body and runs the route: everything a POST costs in CPU.
+func (a *API) answer(r *http.Request, rt route, raw rawBody) out {
+	v, code, msg := raw.parse()
+	if msg != "" {
+		return out{status: http.StatusBadRequest, body: fastifyBody(http.StatusBadRequest, code, msg)}
+	}
 	if msg := a.o.Auth().Validate(v, rt.schema); msg != "" {
-		a.write(w, r, failed(msg), nil)
-		return
+		return a.encode(r, failed(msg), nil)
 	}
 	body, isObj := v.(map[string]any)
 	if !isObj { // unreachable: every schema requires sender, which only an object can have
-		a.write(w, r, failed("Invalid request data input must be object"), nil)
-		return
+		return a.encode(r, failed("Invalid request data input must be object"), nil)
 	}
 	st := &reqState{}
 	ctx := context.WithValue(r.Context(), reqStateKey{}, st)
 	if !rt.cached || a.resp == nil {
-		a.write(w, r, rt.post(a, ctx, body), nil)
-		return
+		return a.encode(r, rt.post(a, ctx, body), nil)
 	}
 	signer := a.o.Signer() // one key pair for the cache key and the signature
-	key, ok := respKey(r.URL.Path, signer, rt.schema, body)
+	kb := getBuf()
+	defer putBuf(kb)
+	key, ok := appendRespKey((*kb)[:0], r.URL.Path, signer, rt.schema, body)
+	*kb = key
 	var version versions
 	for i, t := range rt.tables {
 		v, err := a.o.Store.DataVersion(ctx, t)
@@ -176,34 +226,57 @@ func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
 		version[i] = v
 	}
 	if !ok {
-		a.write(w, r, rt.post(a, ctx, body), nil)
-		return
+		return a.encode(r, rt.post(a, ctx, body), nil)
 	}
-	if cached := a.resp.get(key, version); cached != nil {
-		writeJSON(w, http.StatusOK, cached)
-		return
+	if cached, rec := a.resp.get(key, version); cached != nil {
+		return out{status: http.StatusOK, body: cached}
+	} else if rec != nil && a.cache != nil {
+		buf := getBuf()
+		b := slices.Grow((*buf)[:0], rec.size)
+		b = append(b, rec.head...)
+		b, ok := a.cache.appendRefs(b, rec.refs)
+		*buf = b
+		if ok {
+			*buf = append(b, rec.tail...)
+			return out{status: http.StatusOK, body: *buf, buf: buf}
+		}
+		putBuf(buf) // a row left the row cache: compute the reply again
 	}
 	rep := rt.post(a, ctx, body)
 	rep.signer = &signer
-	a.write(w, r, rep, func(b []byte) {
-		if !st.failed && rep.signed {
-			a.resp.put(key, version, bytes.Clone(b))
+	return a.encode(r, rep, func(b []byte) {
+		if st.failed || !rep.signed {
+			return
+		}
+		var rec *recipe
+		if len(b) >= recipeMin && st.lists == 1 && a.cache != nil && !a.resp.fits(key, len(b)) {
+			rec = newRecipe(b, st.list, st.refs)
+		}
+		if rec != nil {
+			a.resp.put(string(key), version, nil, rec)
+		} else {
+			a.resp.put(string(key), version, bytes.Clone(b), nil)
 		}
 	})
 }
 
-// write encodes and writes the reply; keep, if not nil, sees the encoded bytes first.
-func (a *API) write(w http.ResponseWriter, r *http.Request, rep reply, keep func([]byte)) {
+// write encodes and writes the reply (GET routes; POST routes go through the gate).
+func (a *API) write(w http.ResponseWriter, r *http.Request, rep reply) {
+	o := a.encode(r, rep, nil)
+	defer o.release()
+	writeJSON(w, o.status, o.body)
+}
+
+// encode encodes the reply; keep, if not nil, sees the encoded bytes of a 200 first.
+func (a *API) encode(r *http.Request, rep reply, keep func([]byte)) out {
 	if rep.err != nil {
 		if ok, suppressed := a.logs.allow(r.URL.Path + "/" + rep.err.Error()); ok {
 			a.log.Error("queryapi: handler failed (500)", "method", r.Method, "path", r.URL.Path, "err", rep.err,
 				"suppressed_since_last", suppressed)
 		}
-		fastifyError(w, http.StatusInternalServerError, "", rep.err.Error())
-		return
+		return out{status: http.StatusInternalServerError, body: fastifyBody(http.StatusInternalServerError, "", rep.err.Error())}
 	}
 	buf := getBuf()
-	defer putBuf(buf)
 	var err error
 	if rep.signed {
 		s := rep.signer
@@ -216,14 +289,14 @@ func (a *API) write(w http.ResponseWriter, r *http.Request, rep reply, keep func
 		*buf, err = appendUnsigned((*buf)[:0], rep.p)
 	}
 	if err != nil {
+		putBuf(buf)
 		a.log.Error("queryapi: cannot encode reply", "path", r.URL.Path, "err", err)
-		fastifyError(w, http.StatusInternalServerError, "", err.Error())
-		return
+		return out{status: http.StatusInternalServerError, body: fastifyBody(http.StatusInternalServerError, "", err.Error())}
 	}
 	if keep != nil {
 		keep(*buf)
 	}
-	writeJSON(w, http.StatusOK, *buf)
+	return out{status: http.StatusOK, body: *buf, buf: buf}
 }
 
 // recover turns a handler panic into Fastify's 500, logged once with its stack.

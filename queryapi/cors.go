@@ -2,13 +2,19 @@ package queryapi
 
 import "net/http"
 
+var hvOrigin = []string{"Origin"}
+
 // cors applies @fastify/cors 8 defaults (rest-api.md §1): every reply allows any origin; a
 // preflight (OPTIONS on any path) needs Origin and Access-Control-Request-Method and answers 204.
 // It reports whether the request was a preflight (and so is fully answered).
 func cors(w http.ResponseWriter, r *http.Request) (done bool) {
 	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Add("Vary", "Origin")
+	h["Access-Control-Allow-Origin"] = hvStar
+	if v, ok := h["Vary"]; ok {
+		h["Vary"] = append(v, "Origin")
+	} else {
+		h["Vary"] = hvOrigin
+	}
 	if r.Method != http.MethodOptions {
 		return false
 	}

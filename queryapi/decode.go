@@ -134,6 +134,7 @@ func indexOf(cols []string, c string) int {
 // does its raw cells differ, so a hit is always current. Bounded: cleared when over maxBytes.
 type rowCache struct {
 	mu       sync.RWMutex
+	nextID   uint64 // under mu: ids are never reused, so a rowRef names one entry forever
 	seed     maphash.Seed
 	m        map[uint64]cacheEntry
 	bytes    int
@@ -141,11 +142,17 @@ type rowCache struct {
 }
 
 type cacheEntry struct {
+	id    uint64
 	ns    byte
 	cols  []string
 	cells []any
 	canon []byte
 }
+
+// rowRef names one row cache entry: its map key and its id. A compact reply (see recipe) holds
+// refs, not bytes: if the entry was replaced or the cache cleared, the id no longer matches and
+// the reply is recomputed, so a ref never yields another row's bytes and pins no memory.
+type rowRef struct{ h, id uint64 }
 
 func newRowCache(maxBytes int) *rowCache {
 	return &rowCache{seed: maphash.MakeSeed(), m: map[uint64]cacheEntry{}, maxBytes: maxBytes}
@@ -224,29 +231,69 @@ func sameCols(a, b []string) bool {
 	return true
 }
 
-func (c *rowCache) get(h uint64, ns byte, cols []string, vals []any) []byte {
+func (c *rowCache) get(h uint64, ns byte, cols []string, vals []any) ([]byte, uint64) {
 	c.mu.RLock()
 	e, ok := c.m[h]
 	c.mu.RUnlock()
 	if ok && e.ns == ns && sameCols(e.cols, cols) && sameCells(e.cells, vals) {
-		return e.canon
+		return e.canon, e.id
 	}
-	return nil
+	return nil, 0
 }
 
-func (c *rowCache) put(h uint64, size int, e cacheEntry) {
+// put stores the entry and returns its id (0: not stored, too big).
+func (c *rowCache) put(h uint64, size int, e cacheEntry) uint64 {
 	n := size + len(e.canon)
 	if n > c.maxBytes/8 {
-		return
+		return 0
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.bytes+n > c.maxBytes {
 		c.m = map[uint64]cacheEntry{}
 		c.bytes = 0
 	}
+	if old, ok := c.m[h]; ok {
+		c.bytes -= len(old.canon) + old.size()
+	}
+	c.nextID++
+	e.id = c.nextID
 	c.m[h] = e
 	c.bytes += n
-	c.mu.Unlock()
+	return e.id
+}
+
+// size is what hashRow counted for the entry's cells.
+func (e cacheEntry) size() int {
+	n := 16 * len(e.cells)
+	for _, v := range e.cells {
+		switch x := v.(type) {
+		case string:
+			n += len(x)
+		case []byte:
+			n += len(x)
+		}
+	}
+	return n
+}
+
+// appendRefs appends the canonical rows named by refs as a JSON array, as encodeRows built it,
+// or reports false if any of them is no longer cached.
+func (c *rowCache) appendRefs(dst []byte, refs []rowRef) ([]byte, bool) {
+	dst = append(dst, '[')
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for i, r := range refs {
+		e, ok := c.m[r.h]
+		if !ok || e.id != r.id {
+			return dst, false
+		}
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, e.canon...)
+	}
+	return append(dst, ']'), true
 }
 
 // encodeRows returns the canonical JSON array of the rows' values. On a decode failure it returns
@@ -255,6 +302,9 @@ func (c *rowCache) put(h uint64, size int, e cacheEntry) {
 func (a *API) encodeRows(ctx context.Context, sh *rowShape, rows dbstore.Rows) ([]byte, error) {
 	out := make([]byte, 1, 64+len(rows.Values)*a.rowSizeHint(sh))
 	out[0] = '['
+	// refs names the cache entry of every row, for a compact reply cache entry (see recipe).
+	refs := make([]rowRef, 0, len(rows.Values))
+	complete := sh.cacheable && a.cache != nil
 	for r, vals := range rows.Values {
 		if r > 0 {
 			out = append(out, ',')
@@ -265,8 +315,9 @@ func (a *API) encodeRows(ctx context.Context, sh *rowShape, rows dbstore.Rows) (
 		if cacheable {
 			h, size, cacheable = a.cache.hashRow(sh.id, vals)
 			if cacheable {
-				if canon := a.cache.get(h, sh.id, rows.Columns, vals); canon != nil {
+				if canon, id := a.cache.get(h, sh.id, rows.Columns, vals); canon != nil {
 					out = append(out, canon...)
+					refs = append(refs, rowRef{h: h, id: id})
 					continue
 				}
 			}
@@ -292,12 +343,19 @@ func (a *API) encodeRows(ctx context.Context, sh *rowShape, rows dbstore.Rows) (
 		if err != nil {
 			return nil, err
 		}
+		id := uint64(0)
 		if cacheable {
-			a.cache.put(h, size, cacheEntry{ns: sh.id, cols: rows.Columns, cells: vals, canon: bytes.Clone(out[start:])})
+			id = a.cache.put(h, size, cacheEntry{ns: sh.id, cols: rows.Columns, cells: vals, canon: bytes.Clone(out[start:])})
 		}
+		if id == 0 {
+			complete = false
+		}
+		refs = append(refs, rowRef{h: h, id: id})
 		a.noteRowSize(sh, len(out)-start)
 	}
-	return append(out, ']'), nil
+	out = append(out, ']')
+	noteList(ctx, out, refs, complete)
+	return out, nil
 }
 
 // rowSizeHint is the last encoded row size seen for a shape, to size the output at once.

@@ -9,6 +9,10 @@ import (
 // statusCode, code, error, message). They are not signed, as in the reference.
 
 func fastifyError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, fastifyBody(status, code, message))
+}
+
+func fastifyBody(status int, code, message string) []byte {
 	b := []byte(`{"statusCode":`)
 	b = strconv.AppendInt(b, int64(status), 10)
 	if code != "" {
@@ -19,8 +23,7 @@ func fastifyError(w http.ResponseWriter, status int, code, message string) {
 	b = appendJSONString(b, statusText(status))
 	b = append(b, `,"message":`...)
 	b = appendJSONString(b, message)
-	b = append(b, '}')
-	writeJSON(w, status, b)
+	return append(b, '}')
 }
 
 // notFound is Fastify's default 404 (its own key order: message, error, statusCode).

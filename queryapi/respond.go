@@ -118,10 +118,18 @@ func appendUnsigned(dst []byte, p payload) ([]byte, error) {
 	return append(dst, '}'), err
 }
 
+// Header values we set on every reply, shared rather than allocated per request (net/http copies
+// the header map before writing it, and nobody appends to these one-element slices in place:
+// append on a full slice reallocates).
+var (
+	hvJSON = []string{"application/json; charset=utf-8"}
+	hvStar = []string{"*"}
+)
+
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = hvJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	w.Write(body)
 }

@@ -41,7 +41,7 @@ func (a *API) config(w http.ResponseWriter, r *http.Request) {
 	if a.o.PublicConfig != nil {
 		v = SanitizeConfig(a.o.PublicConfig())
 	}
-	a.write(w, r, unsigned(field{key: "config", val: v}), nil)
+	a.write(w, r, unsigned(field{key: "config", val: v}))
 }
 
 // PublicConfig builds the /config view the reference shows, minus the subscriber list (see

@@ -1,14 +1,27 @@
-// Command restbodies writes signed REST request bodies for the benchmark, one JSON body per line:
-// n distinct bodies per route (each carries its own "nonce", so each has its own signature), all
-// asking for the same rows, signed with the collector key of protocol/vectors.json.
+// Command restbodies writes signed REST request bodies for the benchmark, one JSON body per line,
+// n distinct bodies per route, signed with the collector key of protocol/vectors.json. Each body
+// carries its own "nonce", so each has its own signature.
+//
+// Two sets (-mode):
+//   - same: every body of a route asks for the same rows (/totalData, /cycleinfo {count:100},
+//     /receipt {startCycle:3,endCycle:30,page:1}); with a reply cache they all hit one entry.
+//   - distinct: every body of a route asks for different data, so a cache has to hold n different
+//     replies (or rows) to help: /cycleinfo {start:i,end:i+49} and /receipt
+//     {startCycle:i,endCycle:i+27,page:1} for i = 0..n-1, the same reply sizes as the fixed
+//     queries (50 cycles; a full page of 100 receipts from 28 cycles of 7), over an archive of at
+//     least n+49 cycles (scripts/bench-rest.sh generates one). The lines are shuffled (fixed
+//     seed) so that neighbouring requests do not read neighbouring rows. /totalData has no
+//     selector: it is one query by nature, and its bodies differ only by nonce in both sets.
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,29 +35,46 @@ const (
 	collectorSec = "1111111111111111111111111111111111111111111111111111111111111111d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737"
 )
 
-// Routes is what the benchmark asks of each route.
-var Routes = map[string]map[string]any{
-	"totalData": {},
-	"cycleinfo": {"count": 100.0},
-	"receipt":   {"startCycle": 3.0, "endCycle": 30.0, "page": 1.0},
+// Routes names the benchmarked routes, in the order they run.
+var Routes = []string{"totalData", "cycleinfo", "receipt"}
+
+// params is what body i of a route asks for.
+func params(mode, route string, i int) map[string]any {
+	switch route + "/" + mode {
+	case "cycleinfo/same":
+		return map[string]any{"count": 100.0}
+	case "receipt/same":
+		return map[string]any{"startCycle": 3.0, "endCycle": 30.0, "page": 1.0}
+	case "cycleinfo/distinct":
+		return map[string]any{"start": float64(i), "end": float64(i + 49)}
+	case "receipt/distinct":
+		return map[string]any{"startCycle": float64(i), "endCycle": float64(i + 27), "page": 1.0}
+	}
+	return map[string]any{} // totalData
 }
 
 func main() {
 	out := flag.String("out", ".", "directory for <route>.txt")
 	n := flag.Int("n", 1000, "distinct signed bodies per route")
+	mode := flag.String("mode", "same", "same: every body asks for the same rows; distinct: each asks for different data")
 	check := flag.String("check", "", "instead: POST every body in -out to this base URL and verify each reply")
 	flag.Parse()
-	run := run
-	if *check != "" {
-		run = func(out string, n int) error { return checkReplies(*check, out) }
+	var err error
+	switch {
+	case *mode != "same" && *mode != "distinct":
+		err = fmt.Errorf("-mode %q: want same or distinct", *mode)
+	case *check != "":
+		err = checkReplies(*check, *out)
+	default:
+		err = run(*out, *mode, *n)
 	}
-	if err := run(*out, *n); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "restbodies:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, n int) error {
+func run(out, mode string, n int) error {
 	hk, err := protocol.ParseHashKey(hashKeyHex)
 	if err != nil {
 		return err
@@ -54,45 +84,58 @@ func run(out string, n int) error {
 		return err
 	}
 	s := protocol.Signer{HashKey: hk, Keys: keys}
-	for route, params := range Routes {
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	if mode == "distinct" {
+		rand.New(rand.NewPCG(1, 2)).Shuffle(n, func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	for _, route := range Routes {
 		f, err := os.Create(filepath.Join(out, route+".txt"))
 		if err != nil {
 			return err
 		}
 		w := bufio.NewWriter(f)
-		for i := 0; i < n; i++ {
+		for _, i := range order {
 			obj := map[string]any{"sender": collectorPub, "nonce": float64(i)}
-			for k, v := range params {
+			for k, v := range params(mode, route, i) {
 				obj[k] = v
 			}
 			b, err := s.SignObject(obj)
 			if err != nil {
+				f.Close()
 				return err
 			}
 			w.Write(b)
 			w.WriteByte('\n')
 		}
-		if err := w.Flush(); err != nil {
+		err = w.Flush()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return err
 		}
-		f.Close()
 	}
 	return nil
 }
 
-// checkReplies posts every body and verifies that each reply is a signed success.
+// checkReplies posts every body and verifies that each reply is a signed success, and says how
+// many different replies (by content) each route gave.
 func checkReplies(base, dir string) error {
 	hk, err := protocol.ParseHashKey(hashKeyHex)
 	if err != nil {
 		return err
 	}
-	for route := range Routes {
+	for _, route := range Routes {
 		data, err := os.ReadFile(filepath.Join(dir, route+".txt"))
 		if err != nil {
 			return err
 		}
 		lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
 		size := 0
+		distinct := map[[32]byte]bool{}
 		for _, body := range lines {
 			resp, err := http.Post(base+"/"+route, "application/json", bytes.NewReader(body))
 			if err != nil {
@@ -109,9 +152,11 @@ func checkReplies(base, dir string) error {
 			if err := protocol.VerifyJSON(hk, reply); err != nil {
 				return fmt.Errorf("%s: reply signature: %v", route, err)
 			}
-			size = len(reply)
+			size += len(reply)
+			distinct[sha256.Sum256(reply)] = true
 		}
-		fmt.Printf("%s: %d signed requests answered, every reply verified (%d bytes each)\n", route, len(lines), size)
+		fmt.Printf("%s: %d signed requests answered, every reply verified; %d different replies, %d bytes on average\n",
+			route, len(lines), len(distinct), size/max(1, len(lines)))
 	}
 	return nil
 }

@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 
@@ -35,7 +37,9 @@ func main() {
 	rate := flag.Int("rate", 100, "RATE_LIMIT (loopback is exempt)")
 	cacheBytes := flag.Int("row-cache", 0, "row cache bytes (0 default, -1 off)")
 	respCache := flag.Int("response-cache", 0, "response cache bytes (0 default, -1 off)")
+	maxInFlight := flag.Int("max-in-flight", 0, "POST requests doing CPU work at once, the rest queue in arrival order (0: GOMAXPROCS, -1: plain net/http scheduling)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060): allocs, mutex, block, trace while wrk runs")
 	wal := flag.Bool("wal", true, "serve a copy of -db switched to WAL, with a writer connection open on each file, as the archiver runs them")
 	flag.Parse()
 	if *wal {
@@ -47,9 +51,26 @@ func main() {
 		defer cleanup()
 		*dir = tmp
 	}
-	if err := run(*addr, *dir, *rate, *cacheBytes, *respCache, *cpuProfile); err != nil {
+	if *pprofAddr != "" {
+		go servePprof(*pprofAddr)
+	}
+	if err := run(*addr, *dir, *rate, *cacheBytes, *respCache, *maxInFlight, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "restserver:", err)
 		os.Exit(1)
+	}
+}
+
+// servePprof serves the profiles on their own listener, away from the measured one. Mutex and
+// block profiling are switched on only here, since they cost something on every contention.
+func servePprof(addr string) {
+	runtime.SetMutexProfileFraction(5)
+	runtime.SetBlockProfileRate(10_000) // one sample per 10 us blocked
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
+	if err := http.ListenAndServe(addr, mux); err != nil {
+		fmt.Fprintln(os.Stderr, "restserver: pprof:", err)
 	}
 }
 
@@ -90,7 +111,7 @@ func walCopy(dir string) (string, func(), error) {
 	return tmp, cleanup, nil
 }
 
-func run(addr, dir string, rate, cacheBytes, respCache int, cpuProfile string) error {
+func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProfile string) error {
 	hk, err := protocol.ParseHashKey(hashKeyHex)
 	if err != nil {
 		return err
@@ -110,6 +131,7 @@ func run(addr, dir string, rate, cacheBytes, respCache int, cpuProfile string) e
 	api := queryapi.New(queryapi.Options{
 		Store: store, Signer: func() protocol.Signer { return signer }, Auth: func() protocol.Auth { return auth },
 		RateLimit: rate, Logger: log, RowCacheBytes: cacheBytes, ResponseCacheBytes: respCache,
+		MaxInFlight: maxInFlight,
 		PublicConfig: func() any {
 			return queryapi.PublicConfig("127.0.0.1", 0, publicHex, false, 0)
 		},

@@ -63,10 +63,17 @@ func (p *parent) pacer(ctx context.Context) {
 		case <-p.paceWake:
 		}
 		pc, todo := p.paceTodo()
+		if len(todo) > 0 {
+			p.log.Debug("pacing children", "children", len(todo), "flush_delay", pc.FlushDelay, "procs", pc.Procs, "batch", pc.Batch)
+		}
 		for _, s := range todo {
+			start := time.Now()
 			if err := s.proc.Pace(pc); err != nil {
 				p.log.Debug("pace child", "pid", s.pid, "err", err)
 				continue
+			}
+			if d := time.Since(start); d > 100*time.Millisecond {
+				p.log.Warn("slow pace call", "pid", s.pid, "took", d)
 			}
 			p.mu.Lock()
 			s.paced, s.isPaced = pc, true

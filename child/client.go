@@ -40,8 +40,12 @@ type client struct {
 	live      atomic.Bool // the 101 is out: the flusher may write frames
 	blocked   bool        // out has bytes pending: in the flusher's blocked list (flusher only)
 	marked    bool        // in the flusher's next round (under flusher.mu)
-	reportMu  sync.Mutex  // orders the connected and closed reports
-	handshook bool        // the handshake is over (either way): a close is reported at once
+	failMu    sync.Mutex  // guards the write failure that closed the client, for its log line
+	failErr   error
+	failWhy   string
+	failQuiet bool
+	reportMu  sync.Mutex // orders the connected and closed reports
+	handshook bool       // the handshake is over (either way): a close is reported at once
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeCode int
@@ -189,23 +193,40 @@ func (c *client) readLoop() {
 func (c *client) writeLoop() {
 	c.srv.flush.mark(c) // frames queued before the 101
 	<-c.closing
+	c.logWriteFailure()
 }
 
 // writeFailed closes a client whose connection broke under a write (or did not take pending bytes
-// within writeTimeout): no close frame can follow, the client sees the connection end (1006).
+// within writeTimeout): no close frame can follow, the client sees the connection end (1006). It
+// is called by the flusher, which must never wait, so the log line is left to the client's own
+// goroutine (logWriteFailure): a log write can block on a busy parent's stderr pipe.
 func (c *client) writeFailed(err error) {
-	if c.isClosing() { // it was closing anyway (the peer left, CloseClient, ...)
-		c.srv.log.Debug("write failed while closing", "client", c.info.ID, "remote", c.info.Remote, "err", err)
-		c.close(closeCodeWrite, fmt.Sprintf("write failed: %v", err), false)
-		return
-	}
+	wasClosing := c.isClosing()
 	why := "write failed"
 	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 		why = fmt.Sprintf("write timed out (%s)", writeTimeout)
 	}
-	c.srv.log.Warn("client connection dropped: "+why, "client", c.info.ID, "key", c.info.Key, "remote", c.info.Remote,
-		"queued", c.q.depth(), "sent", c.sent.Load(), "err", err)
+	c.failMu.Lock()
+	if c.failErr == nil {
+		c.failErr, c.failWhy, c.failQuiet = err, why, wasClosing
+	}
+	c.failMu.Unlock()
 	c.close(closeCodeWrite, fmt.Sprintf("%s: %v", why, err), false)
+}
+
+// logWriteFailure logs, once the client is closing, the write failure that closed it, if any.
+func (c *client) logWriteFailure() {
+	c.failMu.Lock()
+	err, why, quiet := c.failErr, c.failWhy, c.failQuiet
+	c.failMu.Unlock()
+	switch {
+	case err == nil:
+	case quiet: // it was closing anyway (the peer left, CloseClient, ...)
+		c.srv.log.Debug("write failed while closing", "client", c.info.ID, "remote", c.info.Remote, "err", err)
+	default:
+		c.srv.log.Warn("client connection dropped: "+why, "client", c.info.ID, "key", c.info.Key, "remote", c.info.Remote,
+			"queued", c.q.depth(), "sent", c.sent.Load(), "err", err)
+	}
 }
 
 // finish sends the close frame (when one is due) and releases the connection.

@@ -35,6 +35,20 @@ func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
 	return a.(*net.TCPConn), b.(*net.TCPConn)
 }
 
+// smallTCPPair is tcpPair with fixed small buffers on both ends (no autotuning): once the
+// socket is full, it stays full until the peer reads.
+func smallTCPPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
+	t.Helper()
+	a, b := tcpPair(t)
+	if err := a.SetWriteBuffer(16 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetReadBuffer(16 << 10); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
+}
+
 // readAll reads exactly n bytes from c in the background.
 func readAll(c net.Conn, n int) <-chan []byte {
 	got := make(chan []byte, 1)
@@ -81,14 +95,7 @@ func fill(t *testing.T, w *connWriter, want *bytes.Buffer) {
 // is kept and later offers go after it; a control frame written meanwhile does not wait
 // and follows everything accepted before it; retries deliver it all in order once the peer reads.
 func TestConnWriterOffer(t *testing.T) {
-	a, b := tcpPair(t)
-	// Fixed small buffers on both ends (no autotuning): once full, the socket stays full.
-	if err := a.SetWriteBuffer(16 << 10); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.SetReadBuffer(16 << 10); err != nil {
-		t.Fatal(err)
-	}
+	a, b := smallTCPPair(t)
 	pendingCalls := 0
 	w := newConnWriter(a, 5*time.Second, func() { pendingCalls++ })
 	if w.raw == nil {
@@ -131,13 +138,7 @@ func TestConnWriterOffer(t *testing.T) {
 // TestConnWriterStuck: bytes a peer does not take within the timeout fail the connection, and it
 // stays failed; once sealed, offers are dropped and Write waits for its bytes to go out.
 func TestConnWriterStuck(t *testing.T) {
-	a, b0 := tcpPair(t)
-	if err := a.SetWriteBuffer(16 << 10); err != nil {
-		t.Fatal(err)
-	}
-	if err := b0.SetReadBuffer(16 << 10); err != nil {
-		t.Fatal(err)
-	}
+	a, _ := smallTCPPair(t)
 	w := newConnWriter(a, 200*time.Millisecond, nil)
 	fill(t, w, nil)
 	if blocked, err := w.retry(time.Now().Add(100 * time.Millisecond)); !blocked || err != nil {

@@ -88,6 +88,8 @@ func TestReaderRecoveryClearsHealth(t *testing.T) {
 	}
 	defer fd.stop()
 	c := newClient(s, handoffHeader{ClientID: "h"}, nil, nil, 1024)
+	pushed := make(chan struct{}, 1)
+	c.q.onPush = func() { wake(pushed) } // no flusher here: the test takes the frames itself
 	fd.subscribe(c)
 
 	for i := 1; i <= 10; i++ {
@@ -95,7 +97,7 @@ func TestReaderRecoveryClearsHealth(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := receiveSeqs(t, c, 5)
+	got := receiveSeqs(t, c, pushed, 5)
 	select {
 	case <-reopening:
 	case <-time.After(20 * time.Second):
@@ -106,7 +108,7 @@ func TestReaderRecoveryClearsHealth(t *testing.T) {
 		t.Fatalf("while the reader is down: stats %+v, want its failure in Err", rs)
 	}
 	release()
-	got = append(got, receiveSeqs(t, c, 5)...)
+	got = append(got, receiveSeqs(t, c, pushed, 5)...)
 	for i, s := range got {
 		if s != i+1 {
 			t.Fatalf("receipts %v, want 1..10 (gap or duplicate across the reader's replacement)", got)
@@ -128,7 +130,7 @@ func receiptStats(fd feed) ReaderStats {
 }
 
 // receiveSeqs takes n frames from c's queue and returns their receipts' seq numbers.
-func receiveSeqs(t *testing.T, c *client, n int) []int {
+func receiveSeqs(t *testing.T, c *client, pushed <-chan struct{}, n int) []int {
 	t.Helper()
 	var out []int
 	deadline := time.After(20 * time.Second)
@@ -136,7 +138,7 @@ func receiveSeqs(t *testing.T, c *client, n int) []int {
 		fs := c.q.take(nil, n-len(out))
 		if len(fs) == 0 {
 			select {
-			case <-c.q.notify:
+			case <-pushed:
 			case <-deadline:
 				t.Fatalf("timed out with receipts %v, want %d", out, n)
 			}

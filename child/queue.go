@@ -19,13 +19,12 @@ type outQueue struct {
 	items  []*frame
 	head   int
 	bytes  int
-	notify chan struct{} // a frame was queued
-	onPush func()        // called after each push (the client marks itself for the flusher)
+	onPush func() // called after each push (the client marks itself for the flusher)
 	space  chan struct{} // closed (and replaced) when frames are taken: see roomWait
 }
 
 func newOutQueue(maxFrames, maxBytes int) *outQueue {
-	return &outQueue{maxFrames: maxFrames, maxBytes: maxBytes, notify: make(chan struct{}, 1)}
+	return &outQueue{maxFrames: maxFrames, maxBytes: maxBytes}
 }
 
 func wake(ch chan struct{}) {
@@ -51,7 +50,6 @@ func (q *outQueue) push(f *frame) bool {
 }
 
 func (q *outQueue) pushed() {
-	wake(q.notify)
 	if q.onPush != nil {
 		q.onPush()
 	}

@@ -19,7 +19,7 @@ type outQueue struct {
 	items  []*frame
 	head   int
 	bytes  int
-	onPush func() // called after each push (the client marks itself for the flusher)
+	onPush func()        // called after each push (the client marks itself for the flusher)
 	space  chan struct{} // closed (and replaced) when frames are taken: see roomWait
 }
 

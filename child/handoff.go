@@ -234,6 +234,7 @@ func (r *handoffReceiver) next() (handoffMsg, error) {
 		}
 		return m, nil
 	}
+	_ = unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF, clientSendBuf)
 	f := os.NewFile(uintptr(fds[0]), "client")
 	if m.err == nil {
 		m.conn, m.err = net.FileConn(f)
@@ -241,6 +242,8 @@ func (r *handoffReceiver) next() (handoffMsg, error) {
 	_ = f.Close() // FileConn dup'ed it
 	return m, nil
 }
+
+const clientSendBuf = 256 << 10
 
 func parseRights(oob []byte) []int {
 	msgs, err := unix.ParseSocketControlMessage(oob)

@@ -43,6 +43,25 @@ type hubFeed struct {
 	// its capacity means a reader never waits for room here: only for its own hub's bounds.
 	work chan *job
 	wg   sync.WaitGroup
+	// readEvery paces the live readers (Pace): they look for new lines at most this often.
+	readEvery atomic.Int64
+}
+
+// paceable is a Source that can be read in rounds (logreader.Reader).
+type paceable interface{ SetReadEvery(time.Duration) }
+
+// pace sets how often the live readers look for new lines (0: as soon as a line is written).
+func (f *hubFeed) pace(every time.Duration) {
+	f.readEvery.Store(int64(every))
+	for _, h := range f.hubs {
+		f.paceSource(h.source())
+	}
+}
+
+func (f *hubFeed) paceSource(src Source) {
+	if p, ok := src.(paceable); ok {
+		p.SetReadEvery(time.Duration(f.readEvery.Load()))
+	}
 }
 
 // openFeed configures the child from the parent's config JSON and starts a reader per stream, each
@@ -386,6 +405,7 @@ func (h *hub) readerFailed(ctx context.Context, err error, last string) string {
 		h.f.log.Error("data-log reader cannot be reopened; retrying", "stream", h.stream, "err", err)
 		return last // retried on the next round
 	}
+	h.f.paceSource(src)
 	h.srcMu.Lock()
 	old := h.src
 	h.src = src

@@ -19,6 +19,7 @@ type feed interface {
 	unsubscribe(c *client) // at teardown
 	stats() []ReaderStats
 	reload(cfg []byte) error
+	pace(readEvery time.Duration) // how often the live readers look for new lines
 	stop()
 }
 
@@ -34,7 +35,8 @@ type server struct {
 	mu        sync.Mutex
 	feed      feed
 	maxFrames int
-	batch     bool // threads run as SCHED_BATCH (Pace)
+	batch     bool          // threads run as SCHED_BATCH (Pace)
+	round     time.Duration // Pace.FlushDelay
 	clients   map[string]*client
 	stopping  bool
 	wg        sync.WaitGroup // client goroutines
@@ -69,6 +71,7 @@ func (s *server) Start(cfg []byte, events Events) error {
 		return err
 	}
 	s.feed, s.maxFrames = f, maxFrames
+	f.pace(s.round)
 	go s.flush.run()
 	s.events.start(events)
 	go s.acceptHandoffs()
@@ -153,17 +156,26 @@ func (s *server) Reload(cfg []byte) error {
 	return f.reload(cfg)
 }
 
+// roundGather is how long, in rounds (Pace), the flusher waits after a round's first frame.
+const roundGather = 2 * time.Millisecond
+
 // Pace implements Control.
 func (s *server) Pace(p Pace) error {
 	if p.FlushDelay < 0 || p.Procs < 0 {
 		return fmt.Errorf("pace: negative flush delay %s or procs %d", p.FlushDelay, p.Procs)
 	}
-	s.flush.setDelay(p.FlushDelay)
+	// In rounds, the readers wait out the round; the flusher then gathers the round's frames
+	// for roundGather (they are signed and published one by one) and writes them together.
+	s.flush.setDelay(min(p.FlushDelay, roundGather))
 	if p.Procs > 0 && p.Procs != runtime.GOMAXPROCS(0) {
 		runtime.GOMAXPROCS(p.Procs)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.round = p.FlushDelay
+	if s.feed != nil {
+		s.feed.pace(p.FlushDelay)
+	}
 	if p.Batch != s.batch {
 		if err := setBatch(p.Batch); err != nil {
 			return fmt.Errorf("pace: scheduling policy: %w", err)
@@ -178,7 +190,7 @@ func (s *server) Pace(p Pace) error {
 func (s *server) Stats() (Stats, error) {
 	s.mu.Lock()
 	st := Stats{Pid: s.pid, Clients: make([]ClientStats, 0, len(s.clients)),
-		Pace: Pace{FlushDelay: s.flush.getDelay(), Procs: runtime.GOMAXPROCS(0), Batch: s.batch}}
+		Pace: Pace{FlushDelay: s.round, Procs: runtime.GOMAXPROCS(0), Batch: s.batch}}
 	for _, c := range s.clients {
 		st.Clients = append(st.Clients, c.stats())
 	}

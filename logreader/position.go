@@ -57,41 +57,79 @@ func ParsePosition(s string) (Position, error) {
 	if s == "" {
 		return Position{}, nil
 	}
-	parts := strings.Split(s, ".")
-	bad := func(why string) (Position, error) {
-		q := s
-		if len(q) > 64 {
-			q = q[:64] + "…"
+	// Split by hand: subscribers parse a cursor per frame, and strings.Split allocates.
+	var parts [4]string
+	n, rest := 0, s
+	for n < 3 {
+		i := strings.IndexByte(rest, '.')
+		if i < 0 {
+			break
 		}
-		return Position{}, fmt.Errorf("logreader: %w %q: %s", ErrBadPosition, q, why)
+		parts[n], rest, n = rest[:i], rest[i+1:], n+1
 	}
-	if len(parts) != 4 {
-		return bad("want 4 dot-separated fields file.line.offset.fingerprint")
+	parts[n] = rest
+	if n != 3 || strings.IndexByte(rest, '.') >= 0 {
+		return badPosition(s, "want 4 dot-separated fields file.line.offset.fingerprint")
 	}
-	dec := func(f string, max int64) (int64, bool) {
-		if f == "" || len(f) > 19 || (len(f) > 1 && f[0] == '0') {
-			return 0, false
-		}
-		v, err := strconv.ParseInt(f, 10, 64)
-		return v, err == nil && v >= 0 && v <= max
-	}
-	file, ok1 := dec(parts[0], 1<<30)
-	line, ok2 := dec(parts[1], 1<<62)
-	off, ok3 := dec(parts[2], 1<<62)
+	file, ok1 := decimal(parts[0], 1<<30)
+	line, ok2 := decimal(parts[1], 1<<62)
+	off, ok3 := decimal(parts[2], 1<<62)
 	if !ok1 || !ok2 || !ok3 || file == 0 {
-		return bad("file must be a positive decimal, line and offset non-negative decimals")
+		return badPosition(s, "file must be a positive decimal, line and offset non-negative decimals")
 	}
-	if len(parts[3]) != 16 || strings.ToLower(parts[3]) != parts[3] {
-		return bad("fingerprint must be 16 lower-case hex digits")
-	}
-	fp, err := strconv.ParseUint(parts[3], 16, 64)
-	if err != nil {
-		return bad("fingerprint must be 16 lower-case hex digits")
+	fp, ok := lowerHex16(parts[3])
+	if !ok {
+		return badPosition(s, "fingerprint must be 16 lower-case hex digits")
 	}
 	if (line == 0) != (off == 0) {
-		return bad("line and offset must both be zero or both positive")
+		return badPosition(s, "line and offset must both be zero or both positive")
 	}
 	return Position{File: int(file), Line: line, Offset: off, FP: fp}, nil
+}
+
+func badPosition(s, why string) (Position, error) {
+	q := s
+	if len(q) > 64 {
+		q = q[:64] + "…"
+	}
+	return Position{}, fmt.Errorf("logreader: %w %q: %s", ErrBadPosition, q, why)
+}
+
+// decimal parses a non-negative decimal of at most 19 digits without leading zeros, up to max.
+func decimal(f string, max int64) (int64, bool) {
+	if f == "" || len(f) > 19 || (len(f) > 1 && f[0] == '0') {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(f); i++ {
+		c := f[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		v = v*10 + uint64(c) // 19 digits cannot overflow a uint64
+	}
+	return int64(v), v <= uint64(max)
+}
+
+// lowerHex16 parses exactly 16 lower-case hex digits.
+func lowerHex16(f string) (uint64, bool) {
+	if len(f) != 16 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint64(c)
+	}
+	return v, true
 }
 
 // fingerprintLimit bounds how much of the first line the fingerprint covers.

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -70,6 +71,11 @@ type Reader struct {
 	sub      *watchSub // shared fsnotify watcher; nil: polling only
 	watching bool
 	timer    *time.Timer
+
+	readEvery atomic.Int64 // SetReadEvery, in nanoseconds
+	subPaused bool         // sub is paused: this reader reads in rounds
+	woke      time.Time    // when a paced wait last ended
+	lastTick  time.Time    // when a paced wait last ran onTick
 
 	started   bool
 	fromStart bool // Live found no stream files: read everything once they appear
@@ -273,8 +279,25 @@ func (r *Reader) Next(ctx context.Context) (Entry, error) {
 	}
 }
 
+// SetReadEvery paces Next: once it has read everything written, it looks for more at most once
+// every d (0, the default: as soon as an event says the stream changed). A reader that is behind
+// is never held back. With many readers of one stream on a machine (a child per 50 subscribers),
+// waking for every appended line costs far more than the line; read in rounds, the lines of a
+// round cost one wake-up. Safe to call while Next runs; it applies from Next's next wait.
+func (r *Reader) SetReadEvery(d time.Duration) { r.readEvery.Store(int64(max(d, 0))) }
+
 // wait blocks until something relevant to this stream changes, the poll fires, or ctx ends.
 func (r *Reader) wait(ctx context.Context) error {
+	if every := time.Duration(r.readEvery.Load()); every > 0 {
+		return r.waitPaced(ctx, every)
+	}
+	if r.subPaused {
+		r.sub.pause(false)
+		r.subPaused = false
+		r.tick = true // events went unwatched: look at everything
+		r.watching = r.sub.ensure()
+		return nil
+	}
 	r.timer.Reset(r.o.Poll)
 	defer r.timer.Stop()
 	var wake <-chan struct{}
@@ -304,6 +327,48 @@ func (r *Reader) wait(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// waitPaced sleeps until every has passed since the last paced wake-up, then takes whatever
+// events came meanwhile (without waiting for one) and lets Next look. It needs no events: a
+// rotation is seen by its End marker, and the poll's checks (anything else) run once a Poll
+// interval as usual. So the reader lets the directory go unwatched (see watch.go).
+func (r *Reader) waitPaced(ctx context.Context, every time.Duration) error {
+	if r.sub != nil && !r.subPaused {
+		r.sub.pause(true)
+		r.subPaused = true
+	}
+	now := time.Now()
+	if rest := r.woke.Add(every).Sub(now); rest > 0 {
+		r.timer.Reset(rest)
+		select {
+		case <-ctx.Done():
+			r.timer.Stop()
+			return ctx.Err()
+		case <-r.done:
+			r.timer.Stop()
+			return ErrClosed
+		case <-r.timer.C:
+		}
+		now = time.Now()
+	}
+	r.woke = now
+	if now.Sub(r.lastTick) >= r.o.Poll {
+		r.lastTick = now
+		r.onTick()
+	}
+	if r.sub != nil {
+		select {
+		case <-r.sub.wake: // consumed here, or the next unpaced wait would return for old news
+		default:
+		}
+		evs, lost := r.sub.take()
+		r.tick = r.tick || lost
+		for _, ev := range evs {
+			r.note(ev)
+		}
+	}
+	return nil
 }
 
 // note records an fsnotify event and says whether it concerns this stream.

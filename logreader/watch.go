@@ -11,7 +11,9 @@ import (
 // Every Reader of a process shares one fsnotify watcher (one inotify instance, one watch per
 // directory). Per-reader watchers would hit fs.inotify.max_user_instances (128 by default) once
 // a child runs a few dozen catch-up readers, and every reader would wake for every other
-// stream's writes. The watcher and its goroutine exist while at least one Reader is open.
+// stream's writes. The watcher and its goroutine exist while at least one Reader is open. A
+// directory is watched while one of its subscribers wants events: readers paced in rounds
+// (SetReadEvery) do not, and a child whose readers all read in rounds is not woken by every line.
 
 type watchHub struct {
 	w    *fsnotify.Watcher
@@ -29,6 +31,7 @@ type watchSub struct {
 	dir    string
 	stream Stream
 	wake   chan struct{} // capacity 1: "events pending"
+	paused bool          // under hubMu: this subscriber does not need the directory watched
 
 	mu   sync.Mutex
 	evs  []fsnotify.Event
@@ -54,19 +57,52 @@ func subscribe(dir string, s Stream) (*watchSub, error) {
 	if set == nil {
 		set = map[*watchSub]struct{}{}
 		hub.subs[dir] = set
-		_ = hub.w.Add(dir) // may not exist yet: ensure retries
 	}
 	set[sub] = struct{}{}
+	hub.rewatch(dir) // may not exist yet: ensure retries
 	return sub, nil
+}
+
+// pause says whether s needs the directory watched (events still reach it while some other
+// subscriber keeps the watch).
+func (s *watchSub) pause(p bool) {
+	hubMu.Lock()
+	defer hubMu.Unlock()
+	if s.paused == p {
+		return
+	}
+	s.paused = p
+	if hub != nil {
+		hub.rewatch(s.dir)
+	}
+}
+
+// rewatch watches dir if one of its subscribers is not paused, and stops watching it if none
+// is. hubMu is held.
+func (h *watchHub) rewatch(dir string) {
+	want := false
+	for s := range h.subs[dir] {
+		if !s.paused {
+			want = true
+			break
+		}
+	}
+	watched := slices.Contains(h.w.WatchList(), dir)
+	switch {
+	case want && !watched:
+		_ = h.w.Add(dir)
+	case !want && watched:
+		_ = h.w.Remove(dir)
+	}
 }
 
 // ensure re-adds the directory watch if it is gone (directory deleted or replaced), and
 // reports whether the directory is watched now.
 func (s *watchSub) ensure() bool {
 	hubMu.Lock()
-	h := hub
+	h, paused := hub, s.paused
 	hubMu.Unlock()
-	if h == nil {
+	if h == nil || paused {
 		return false
 	}
 	if slices.Contains(h.w.WatchList(), s.dir) {
@@ -87,8 +123,8 @@ func (s *watchSub) unsubscribe() {
 	delete(set, s)
 	if len(set) == 0 {
 		delete(h.subs, s.dir)
-		_ = h.w.Remove(s.dir)
 	}
+	h.rewatch(s.dir)
 	last := len(h.subs) == 0
 	if last {
 		hub = nil

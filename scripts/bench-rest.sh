@@ -17,6 +17,7 @@
 #     against everything else on the machine. The kernel groups tasks by session (autogroup), so
 #     plain `nice` changes nothing against other sessions' jobs; we start a new session and set
 #     its autogroup's nice. Server and wrk stay equal among themselves.
+#   ROUTES="receipt": the routes to time (default: totalData cycleinfo receipt).
 #   N, CONNS, THREADS, CPUPROFILE=file.
 # Before timing, restbodies -check posts every body once and verifies every reply: that also fills
 # the caches, so the timed runs measure the steady state (every distinct request seen before).
@@ -35,6 +36,7 @@ CONNS=${CONNS:-50}
 THREADS=${THREADS:-2}
 MODE=${MODE:-same}
 REPS=${REPS:-3}
+ROUTES=${ROUTES:-totalData cycleinfo receipt}
 
 if ! command -v wrk >/dev/null; then
 	apt-get update -qq && apt-get install -y -qq wrk >/dev/null
@@ -83,7 +85,7 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "go: $(go version | cut -d' ' -f3)   wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
 : >"$tmp/rows"
 for rep in $(seq "$REPS"); do
-	for route in totalData cycleinfo receipt; do
+	for route in $ROUTES; do
 		echo
 		echo "== $route (run $rep/$REPS): $(head -c 160 "$tmp/$route.txt" | cut -c1-100)…"
 		echo "\$ wrk -t$THREADS -c$CONNS -d$DUR --latency -s scripts/wrk-rotate.lua $base/$route -- $route.txt"
@@ -109,7 +111,7 @@ done
 echo
 echo "medians of $REPS runs (mode $MODE, reply cache ${RESPONSE_CACHE:-0}, max-in-flight ${MAX_IN_FLIGHT:-0}, nice $NICE):"
 printf "%-10s %9s %9s %9s %14s  %s\n" route "req/s" "p50 ms" "p99 ms" "server us/req" "load averages at start"
-for route in totalData cycleinfo receipt; do
+for route in $ROUTES; do
 	grep "^$route " "$tmp/rows" | awk -v r="$route" '
 		function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -117,7 +118,15 @@ func HTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConnsPerHost = -1
 	t.MaxConnsPerHost = 0
-	var d net.Dialer
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, recvBuf)
+		}); err != nil {
+			return err
+		}
+		return serr
+	}}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := d.DialContext(ctx, network, addr)
 		if err != nil {
@@ -127,6 +136,9 @@ func HTTPClient() *http.Client {
 	}
 	return &http.Client{Transport: t}
 }
+
+// recvBuf is each subscriber's socket receive buffer (the kernel doubles it).
+const recvBuf = 256 << 10
 
 // bufferedConn reads its connection through a large buffer.
 type bufferedConn struct {

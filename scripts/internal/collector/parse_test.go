@@ -30,6 +30,34 @@ func TestParseFrame(t *testing.T) {
 	}
 }
 
+// A canonical frame goes through parseCanonical, unless its entry ends with "seq" before
+// "writtenAt": then the full parse reads the seq.
+func TestParseCanonicalFrame(t *testing.T) {
+	owner, sig := strings.Repeat("a1", 32), strings.Repeat("0f", 96)
+	frame := func(entry string) []byte {
+		return []byte(`{"cursor":"1.2.3.00000000000000ff","receipt":` + entry + `,"sign":{"owner":"` + owner + `","sig":"` + sig + `"}}`)
+	}
+	for _, c := range []struct {
+		entry     string
+		fast      bool
+		seq       int64
+		writtenAt int64
+	}{
+		{`{"receiptId":"r1","writtenAt":42}`, true, 0, 42},
+		{`{"receiptId":"r1","seq":7,"writtenAt":42}`, false, 7, 42},
+		{`{"seq":7,"writtenAt":42}`, false, 7, 42},
+		{`{"receiptId":"seq","writtenAt":42}`, true, 0, 42},
+	} {
+		data := frame(c.entry)
+		_, fast := parseCanonical(data)
+		f, err := ParseFrame(data)
+		if err != nil || fast != c.fast || f.Seq != c.seq || f.HasSeq != (c.seq != 0) || f.WrittenAtUS != c.writtenAt ||
+			f.Owner != owner || f.Cursor != "1.2.3.00000000000000ff" || f.Stream != "receipt" {
+			t.Errorf("%s: fast path %v (want %v), %+v, %v", c.entry, fast, c.fast, f, err)
+		}
+	}
+}
+
 func TestHistogramQuantiles(t *testing.T) {
 	var h Histogram
 	for us := int64(1); us <= 100000; us++ {

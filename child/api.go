@@ -2,6 +2,7 @@ package child
 
 import (
 	"log/slog"
+	"os"
 	"time"
 )
 
@@ -39,6 +40,9 @@ type SpawnOptions struct {
 	Events Events
 	// Logger receives the parent side's logs and the child's (forwarded from its stderr); nil means slog.Default().
 	Logger *slog.Logger
+	// SigTable (from NewSigTable) is shared by the children it is given to: they sign each frame
+	// once between them. nil: the child signs every frame itself.
+	SigTable *os.File
 }
 
 // Pace is how a child spends the machine, set by the parent, which alone sees every child. The
@@ -65,6 +69,9 @@ type Stats struct {
 	Pace    Pace // what the child runs with (Procs: its GOMAXPROCS)
 	Clients []ClientStats
 	Readers []ReaderStats
+	// SigReused counts the frames this child did not sign because another child had (the shared
+	// signature table); SigSigned those it signed and shared.
+	SigReused, SigSigned uint64
 }
 
 // ClientStats describes one client of a child.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -17,6 +18,28 @@ import (
 
 // terminateGrace bounds a child's own graceful stop on SIGTERM or when its parent vanished.
 const terminateGrace = 5 * time.Second
+
+// openSigTable maps the signature table the parent passed, if any. Without one (or if it cannot
+// be mapped: logged) the child signs every frame itself.
+func openSigTable(log *slog.Logger) *sigTable {
+	v := os.Getenv(sigTableEnv)
+	if v == "" {
+		return nil
+	}
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		log.Error("signature table: bad fd; signing every frame here", "env", sigTableEnv, "value", v)
+		return nil
+	}
+	f := os.NewFile(uintptr(fd), "signatures")
+	defer f.Close() // the mapping stays
+	t, err := mapSigTable(f)
+	if err != nil {
+		log.Error("signing every frame here", "err", err)
+		return nil
+	}
+	return t
+}
 
 // handoffFD is the child's end of the handoff socketpair (cmd.ExtraFiles[0]).
 const handoffFD = 3
@@ -46,6 +69,7 @@ func Main() error {
 	defer uc.Close()
 
 	srv := newServer(log, newHandoffReceiver(uc))
+	srv.sigs = openSigTable(log)
 
 	// The parent holds the write end of our stdin: EOF means it is gone (the kernel's Pdeathsig is the
 	// first line of defence; this one also works where Pdeathsig does not exist).

@@ -71,6 +71,7 @@ func Spawn(ctx context.Context, o SpawnOptions) (*Process, error) {
 		return nil, fmt.Errorf("spawn child: stdin pipe: %w", err)
 	}
 	r := newProcRunner(exe, args, stdinR, childEnd)
+	r.sigs = o.SigTable
 	p := &Process{log: log, runner: r, stdinW: stdinW, exited: make(chan struct{}), hand: newHandoffSender(parentEnd)}
 
 	var socketDir string

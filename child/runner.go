@@ -20,6 +20,7 @@ type procRunner struct {
 	// files the child inherits; closed in the parent once the child started (or failed to).
 	stdin   *os.File
 	handoff *os.File
+	sigs    *os.File // the parent's signature table, or nil (not ours: not closed)
 
 	cmd      *exec.Cmd
 	stdout   io.ReadCloser
@@ -40,6 +41,10 @@ func (r *procRunner) prepare(env []string) error {
 	cmd.Env = env
 	cmd.Stdin = r.stdin
 	cmd.ExtraFiles = []*os.File{r.handoff} // fd 3 in the child
+	if r.sigs != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, r.sigs) // fd 4
+		cmd.Env = append(cmd.Env, sigTableEnv+"=4")
+	}
 	cmd.SysProcAttr = childSysProcAttr()
 	var err error
 	if r.stdout, err = cmd.StdoutPipe(); err != nil {

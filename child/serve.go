@@ -80,8 +80,7 @@ func openFeed(s *server, raw []byte) (feed, int, error) {
 }
 
 func (f *hubFeed) start(cfg *config.Config) (feed, int, error) {
-	signer := cfg.Signer()
-	f.signer.Store(&signer)
+	f.setSigner(cfg)
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	for _, st := range logreader.Streams {
 		src, err := f.open(st, logreader.Live, true)
@@ -106,6 +105,16 @@ func (f *hubFeed) start(cfg *config.Config) (feed, int, error) {
 		go h.run()
 	}
 	return f, queueFrames(cfg), nil
+}
+
+// setSigner signs from now on with cfg's key, through the shared signature table if there is one.
+func (f *hubFeed) setSigner(cfg *config.Config) protocol.Signer {
+	signer := cfg.Signer()
+	if f.s.sigs != nil {
+		signer.Cache = f.s.sigs
+	}
+	f.signer.Store(&signer)
+	return signer
 }
 
 func queueFrames(cfg *config.Config) int {
@@ -169,8 +178,7 @@ func (f *hubFeed) reload(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	signer := cfg.Signer()
-	f.signer.Store(&signer)
+	signer := f.setSigner(cfg)
 	f.s.mu.Lock()
 	f.s.maxFrames = queueFrames(cfg)
 	f.s.mu.Unlock()

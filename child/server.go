@@ -30,6 +30,7 @@ type server struct {
 	recv    *handoffReceiver
 	events  *eventQueue
 	flush   *flusher                                       // writes every client's frames (started with the feed)
+	sigs    *sigTable                                      // shared with the other children, or nil
 	newFeed func(s *server, cfg []byte) (feed, int, error) // feed and per-client queue bound
 
 	mu        sync.Mutex
@@ -196,6 +197,9 @@ func (s *server) Stats() (Stats, error) {
 	}
 	f := s.feed
 	s.mu.Unlock()
+	if s.sigs != nil {
+		st.SigReused, st.SigSigned = s.sigs.reused.Load(), s.sigs.signed.Load()
+	}
 	sort.Slice(st.Clients, func(i, j int) bool { return st.Clients[i].ID < st.Clients[j].ID })
 	if f != nil {
 		st.Readers = f.stats()

@@ -94,6 +94,7 @@ func (p *parent) spawn(s *slot) {
 		Config:     cfg.JSON(),
 		Events:     events{p},
 		Logger:     p.log,
+		SigTable:   p.sigTable,
 	})
 	p.mu.Lock()
 	s.proc, s.err, s.spawned = proc, err, time.Now()

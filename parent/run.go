@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/shardeum/distributor/child"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ type parent struct {
 	api atomic.Pointer[queryapi.API] // REST routes on the current archive (nil while it is unavailable)
 
 	spawnCtx context.Context // children's lifetime; cancelled last
+	sigTable *os.File        // shared by the children (child.NewSigTable), or nil
 	wg       sync.WaitGroup  // background goroutines (watchers, retirements, sweeps)
 
 	mu             sync.Mutex
@@ -83,6 +85,12 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	spawnCtx, cancelSpawn := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSpawn()
 	p.spawnCtx = spawnCtx
+	if t, err := child.NewSigTable(); err != nil {
+		p.log.Warn("children will each sign every frame", "err", err)
+	} else {
+		p.sigTable = t
+		defer t.Close() // children keep their own mappings
+	}
 
 	srv := &http.Server{
 		Handler:           p.handler(),

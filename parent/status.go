@@ -34,6 +34,9 @@ type ChildStatus struct {
 	// The child's Pace: how long a frame may wait to share a write, and its GOMAXPROCS.
 	FlushDelayMS float64 `json:"flushDelayMs"`
 	Procs        int     `json:"procs"`
+	// Frames this child signed, and frames it took the signature of from another child.
+	SigSigned uint64 `json:"signed"`
+	SigReused uint64 `json:"signaturesReused"`
 }
 
 // ClientStatus is one subscriber connection.
@@ -165,6 +168,7 @@ func (p *parent) status() Status {
 		}
 		cs.FlushDelayMS = float64(r.stats.Pace.FlushDelay) / float64(time.Millisecond)
 		cs.Procs = r.stats.Pace.Procs
+		cs.SigSigned, cs.SigReused = r.stats.SigSigned, r.stats.SigReused
 		byID := map[string]child.ClientStats{}
 		for _, c := range r.stats.Clients {
 			byID[c.ID] = c

@@ -18,6 +18,19 @@ var ErrSignatureMismatch = errors.New("signature does not match the object")
 type Signer struct {
 	HashKey HashKey
 	Keys    KeyPair
+	// Cache, if not nil, remembers signatures: processes that sign the same frames with the same
+	// key (a distributor's children, all reading one data log) then sign each frame once between
+	// them. Ed25519 is deterministic, so a remembered signature is exactly the one signing
+	// would produce.
+	Cache SigCache
+}
+
+// SigCache remembers Ed25519 signatures by public key and signed hash.
+type SigCache interface {
+	// Load fills sig with the signature of h by pub, if remembered.
+	Load(pub, h *[32]byte, sig *[64]byte) bool
+	// Store remembers sig as the signature of h by pub.
+	Store(pub, h *[32]byte, sig *[64]byte)
 }
 
 func (s Signer) check() error {
@@ -30,7 +43,12 @@ func (s Signer) check() error {
 // appendSignMember appends `"sign":{"owner":…,"sig":…}` for the hash h.
 func (s Signer) appendSignMember(dst []byte, h [32]byte) []byte {
 	var sig [64]byte
-	s.Keys.signInto(&sig, h[:])
+	if s.Cache == nil {
+		s.Keys.signInto(&sig, h[:])
+	} else if pub := (*[32]byte)(s.Keys.Secret[32:]); !s.Cache.Load(pub, &h, &sig) {
+		s.Keys.signInto(&sig, h[:])
+		s.Cache.Store(pub, &h, &sig)
+	}
 	dst = append(dst, `"sign":{"owner":"`...)
 	if s.Keys.PublicHex != "" {
 		dst = append(dst, s.Keys.PublicHex...)

@@ -314,15 +314,7 @@ func (r *Reader) wait(ctx context.Context) error {
 			r.onTick()
 			return nil
 		case <-wake:
-			evs, lost := r.sub.take()
-			relevant := lost
-			if lost {
-				r.tick = true
-			}
-			for _, ev := range evs {
-				relevant = r.note(ev) || relevant
-			}
-			if relevant {
+			if r.takeEvents() {
 				return nil
 			}
 		}
@@ -362,13 +354,23 @@ func (r *Reader) waitPaced(ctx context.Context, every time.Duration) error {
 		case <-r.sub.wake: // consumed here, or the next unpaced wait would return for old news
 		default:
 		}
-		evs, lost := r.sub.take()
-		r.tick = r.tick || lost
-		for _, ev := range evs {
-			r.note(ev)
-		}
+		r.takeEvents()
 	}
 	return nil
+}
+
+// takeEvents notes the subscription's pending events and reports whether any concerns this
+// stream (lost events do: they make the next look check everything).
+func (r *Reader) takeEvents() bool {
+	evs, lost := r.sub.take()
+	if lost {
+		r.tick = true
+	}
+	relevant := lost
+	for _, ev := range evs {
+		relevant = r.note(ev) || relevant
+	}
+	return relevant
 }
 
 // note records an fsnotify event and says whether it concerns this stream.

@@ -17,10 +17,11 @@ import (
 
 const (
 	// Recent frames per stream kept for resume, and at most this many bytes of them. Every child
-	// holds its own ring, so this is paid once per child: a reconnect within the ring is served
+	// holds its own ring, so this is paid once per child (20 times in scenario D, where 2,048
+	// receipts were 40 % of a child's heap): a reconnect within the ring is served
 	// from memory, an older cursor from disk by a catch-up reader (correct, just more work).
 	ringFrames     = 2048
-	ringBytes      = 16 << 20
+	ringBytes      = 1 << 20
 	reopenInterval = time.Second
 	// A stream's reader reads this far ahead of signing (lines, and bytes of them), so that a
 	// writer's burst cannot lap it (rotate away files it has not read yet) while frames are signed.
@@ -38,10 +39,9 @@ type hubFeed struct {
 	dir    string
 	open   sourceOpener
 	hubs   []*hub
-	// work holds lines read and not yet signed, of every stream, for the signing workers. Each hub
-	// has at most readAheadLines+1 of them (its jobs queue, plus the one its publisher waits for), so
-	// its capacity means a reader never waits for room here: only for its own hub's bounds.
-	work chan *job
+	// work holds lines read and not yet signed, of every stream, for the signing workers. A reader
+	// never waits for room here: only for its own hub's bounds (hub.reserve).
+	work *jobQueue
 	wg   sync.WaitGroup
 	// readEvery paces the live readers (Pace): they look for new lines at most this often.
 	readEvery atomic.Int64
@@ -94,7 +94,7 @@ func (f *hubFeed) start(cfg *config.Config) (feed, int, error) {
 		h := newHub(f, st, src)
 		f.hubs = append(f.hubs, h)
 	}
-	f.work = make(chan *job, len(f.hubs)*(readAheadLines+1))
+	f.work = newJobQueue()
 	for range runtime.GOMAXPROCS(0) {
 		f.wg.Add(1)
 		go f.signLoop()
@@ -214,14 +214,13 @@ type job struct {
 func (f *hubFeed) signLoop() {
 	defer f.wg.Done()
 	for {
-		select {
-		case j := <-f.work:
-			j.data, j.err = f.signer.Load().Frame(j.kind, j.line, j.cursor)
-			j.line = nil
-			close(j.done)
-		case <-f.ctx.Done():
+		j := f.work.pop(f.ctx)
+		if j == nil {
 			return
 		}
+		j.data, j.err = f.signer.Load().Frame(j.kind, j.line, j.cursor)
+		j.line = nil
+		close(j.done)
 	}
 }
 
@@ -234,13 +233,14 @@ type hub struct {
 	srcMu sync.Mutex
 	src   Source
 
-	// Lines read ahead, in read order, waiting to be signed and published (bounded by the channel's
-	// capacity, readAheadLines, and by aheadBytes <= readAheadBytes).
-	jobs       chan *job
+	// Lines read ahead, in read order, waiting to be signed and published (at most readAheadLines
+	// of them and readAheadBytes of their bytes: see reserve).
+	jobs       *jobQueue
 	startPos   string // the first reader's position before its first line ("" if unknown)
 	aheadMu    sync.Mutex
+	aheadLines int
 	aheadBytes int
-	aheadSpace chan struct{} // closed (and dropped) when bytes are released: see reserve
+	aheadSpace chan struct{} // closed (and dropped) when lines are released: see reserve
 
 	mu        sync.Mutex
 	ring      []*frame // ring[seq%len(ring)] for seq in [first, seq]
@@ -261,7 +261,7 @@ func newHub(f *hubFeed, st logreader.Stream, src Source) *hub {
 	if p, ok := src.(positioner); ok {
 		pos = p.Position().String()
 	}
-	return &hub{pos: pos, startPos: pos, jobs: make(chan *job, readAheadLines),
+	return &hub{pos: pos, startPos: pos, jobs: newJobQueue(),
 		f: f, stream: st, kind: protocol.Kind(st), src: src,
 		ring: make([]*frame, ringFrames), first: 1,
 		index: make(map[string]int64), subs: make(map[*client]struct{}), pending: make(map[*client]*catchup),
@@ -302,24 +302,17 @@ func (h *hub) read() {
 		if !h.reserve(ctx, j.size) {
 			return
 		}
-		select {
-		case h.jobs <- j:
-		case <-ctx.Done():
-			return
-		}
-		select {
-		case h.f.work <- j: // never waits (see hubFeed.work)
-		case <-ctx.Done():
-			return
-		}
+		h.jobs.push(j)
+		h.f.work.push(j)
 	}
 }
 
-// reserve waits until n more bytes of lines fit in the read-ahead (one line always fits).
+// reserve waits until one more line of n bytes fits in the read-ahead (one line always fits).
 func (h *hub) reserve(ctx context.Context, n int) bool {
 	for {
 		h.aheadMu.Lock()
-		if h.aheadBytes == 0 || h.aheadBytes+n <= readAheadBytes {
+		if h.aheadLines == 0 || (h.aheadLines < readAheadLines && h.aheadBytes+n <= readAheadBytes) {
+			h.aheadLines++
 			h.aheadBytes += n
 			h.aheadMu.Unlock()
 			return true
@@ -339,6 +332,7 @@ func (h *hub) reserve(ctx context.Context, n int) bool {
 
 func (h *hub) release(n int) {
 	h.aheadMu.Lock()
+	h.aheadLines--
 	h.aheadBytes -= n
 	if h.aheadSpace != nil {
 		close(h.aheadSpace)
@@ -352,10 +346,8 @@ func (h *hub) run() {
 	defer h.f.wg.Done()
 	ctx := h.f.ctx
 	for {
-		var j *job
-		select {
-		case j = <-h.jobs:
-		case <-ctx.Done():
+		j := h.jobs.pop(ctx)
+		if j == nil {
 			return
 		}
 		select {

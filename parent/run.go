@@ -115,6 +115,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	loopDone := make(chan struct{})
 	go func() { defer close(loopDone); p.loop(runCtx, usr1) }()
 	p.goTracked(func() { p.pacer(runCtx) })
+	p.goTracked(func() { p.trimMemory(runCtx) })
 
 	var serveErr error
 	select {

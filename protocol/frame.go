@@ -25,9 +25,22 @@ func (k Kind) Valid() bool {
 // Frame returns the canonical signed frame {"cursor":cursor,<kind>:<line parsed>,"sign":{…}}
 // ("cursor" omitted when empty). The line is any JSON value; it is canonicalised with the
 // reviver, and the cursor is covered by the signature.
+// The frame's capacity is close to its length: frames are kept (a child's ring holds thousands),
+// and one grown by appending would carry up to twice its size.
 func (s Signer) Frame(kind Kind, line []byte, cursor string) ([]byte, error) {
-	return s.AppendFrame(nil, kind, line, cursor)
+	b, err := s.AppendFrame(make([]byte, 0, len(line)+len(cursor)+len(kind)+frameOverhead), kind, line, cursor)
+	if err != nil {
+		return nil, err
+	}
+	if cap(b)-len(b) <= len(b)/8 {
+		return b, nil
+	}
+	return append(make([]byte, 0, len(b)), b...), nil // the line was far from canonical
 }
+
+// frameOverhead is a frame's bytes besides its cursor, kind and line: the braces, quotes and keys,
+// and the "sign" member (a 64-digit owner and a 192-digit sig).
+const frameOverhead = 320
 
 var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -316,5 +317,27 @@ func TestFrame(t *testing.T) {
 	buf, err = s.AppendFrame(buf, KindCycle, []byte(`{}`), "")
 	if err != nil || !bytes.HasPrefix(buf, []byte(`prefix{"cycle":{},"sign":`)) {
 		t.Fatalf("AppendFrame: %s %v", buf, err)
+	}
+}
+
+// Frames are kept in rings by the thousand: one must not carry much spare capacity.
+func TestFrameCapacityFitsItsLength(t *testing.T) {
+	s := testSigner(t, "distributor")
+	lines := map[string]string{"whitespace": "{ \"a\" :\n" + strings.Repeat(" ", 4000) + "1 }"}
+	for n := 100; n <= 3000; n += 100 { // append's growth steps would leave up to 40 % spare
+		lines[fmt.Sprintf("receipt of %d", n)] = `{"cycle":7,"receiptId":"` + strings.Repeat("a", n) + `"}`
+	}
+	for name, line := range lines {
+		b, err := s.Frame(KindReceipt, []byte(line), "receipt-0000000000000001-0000000000000002")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spare := cap(b) - len(b); spare > len(b)/8 {
+			t.Errorf("%s: frame of %d bytes has %d bytes of spare capacity", name, len(b), spare)
+		}
+	}
+	// A line that cannot be signed gives no frame at all (the child skips it), not an empty one.
+	if b, err := s.Frame(KindReceipt, []byte(`{"cycle":`), ""); err == nil || b != nil {
+		t.Errorf("Frame of a truncated line = %q, %v; want nil and an error", b, err)
 	}
 }

@@ -1,7 +1,6 @@
 package queryapi
 
 import (
-	"crypto/ed25519"
 	"encoding/hex"
 	"net/http"
 	"sort"
@@ -92,7 +91,7 @@ func appendSigned(dst []byte, s protocol.Signer, p payload, sigs *sigCache) ([]b
 	if sigs != nil {
 		sig = sigs.sign(s, sum)
 	} else {
-		sig = ed25519.Sign(s.Keys.Secret, sum[:])
+		sig = s.Keys.Sign(sum[:])
 	}
 
 	dst = append(dst, c[:preEnd]...)
@@ -157,7 +156,7 @@ func (c *sigCache) sign(s protocol.Signer, sum [32]byte) []byte {
 	if ok {
 		return sig
 	}
-	sig = ed25519.Sign(s.Keys.Secret, sum[:])
+	sig = s.Keys.Sign(sum[:])
 	c.mu.Lock()
 	if len(c.m) >= 4096 {
 		clear(c.m)

@@ -2,14 +2,15 @@ package child
 
 import (
 	"encoding/binary"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // flusher writes every client's queued frames from one goroutine. A published frame marks its
-// subscribers; the flusher wakes once, optionally waits the coalescing delay so that more frames
-// share each write, then gives every marked client one non-blocking write of everything it has
+// subscribers; the flusher wakes once, in rounds (Pace) lets the round's other frames join the
+// first (gather), then gives every marked client one non-blocking write of everything it has
 // queued (framed as WebSocket text messages, back to back). What a full socket does not take
 // stays pending in the client's connWriter, and the client waits in the flusher's blocked list,
 // retried each round (at least every retryEvery) without taking more frames until it has been
@@ -23,6 +24,8 @@ type flusher struct {
 	quit  chan struct{}
 	done  chan struct{}
 	delay atomic.Int64 // coalescing delay in nanoseconds (0: write as soon as woken)
+	// inFlight (nil: never) says lines are read and not yet published; set before run.
+	inFlight func() bool
 
 	// The flusher goroutine's own:
 	blocked []*client // clients with bytes pending (client.blocked)
@@ -74,13 +77,8 @@ func (fl *flusher) run() {
 		}
 		select {
 		case <-fl.wake:
-			if d := fl.getDelay(); d > 0 {
-				delay.Reset(d)
-				select {
-				case <-delay.C:
-				case <-fl.quit:
-					return
-				}
+			if d := fl.getDelay(); d > 0 && !fl.gather(d, delay) {
+				return
 			}
 		case <-retryC:
 		case <-fl.quit:
@@ -98,6 +96,25 @@ func (fl *flusher) run() {
 			fl.write(c, now)
 		}
 		clear(round)
+	}
+}
+
+// gather lets a round's other frames join its first before the round is written. It yields
+// first: in a child paced to one processor, the goroutines signing and publishing the round's
+// lines run before the flusher resumes, so the round is complete without a timer (a timer was
+// a second wake-up of the process every round, and 2 ms on every frame). Only if lines are
+// still in flight after that does it wait out d. It reports false when the flusher is stopping.
+func (fl *flusher) gather(d time.Duration, t *time.Timer) bool {
+	runtime.Gosched()
+	if fl.inFlight == nil || !fl.inFlight() {
+		return true
+	}
+	t.Reset(d)
+	select {
+	case <-t.C:
+		return true
+	case <-fl.quit:
+		return false
 	}
 }
 

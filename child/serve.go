@@ -190,6 +190,20 @@ func (f *hubFeed) reload(raw []byte) error {
 	return nil
 }
 
+// inFlight reports lines read and not yet published, of any stream (they are released once
+// published: hub.release).
+func (f *hubFeed) inFlight() bool {
+	for _, h := range f.hubs {
+		h.aheadMu.Lock()
+		n := h.aheadLines
+		h.aheadMu.Unlock()
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func (f *hubFeed) stop() {
 	f.cancel()
 	for _, h := range f.hubs {

@@ -20,6 +20,7 @@ type feed interface {
 	stats() []ReaderStats
 	reload(cfg []byte) error
 	pace(readEvery time.Duration) // how often the live readers look for new lines
+	inFlight() bool               // lines read and not yet published: a round is still coming
 	stop()
 }
 
@@ -73,6 +74,7 @@ func (s *server) Start(cfg []byte, events Events) error {
 	}
 	s.feed, s.maxFrames = f, maxFrames
 	f.pace(s.round)
+	s.flush.inFlight = f.inFlight
 	go s.flush.run()
 	s.events.start(events)
 	go s.acceptHandoffs()
@@ -157,7 +159,8 @@ func (s *server) Reload(cfg []byte) error {
 	return f.reload(cfg)
 }
 
-// roundGather is how long, in rounds (Pace), the flusher waits after a round's first frame.
+// roundGather is how long, in rounds (Pace), the flusher waits after a round's first frame if
+// the round's other lines are still being signed (see flusher.gather).
 const roundGather = 2 * time.Millisecond
 
 // Pace implements Control.
@@ -166,7 +169,7 @@ func (s *server) Pace(p Pace) error {
 		return fmt.Errorf("pace: negative flush delay %s or procs %d", p.FlushDelay, p.Procs)
 	}
 	// In rounds, the readers wait out the round; the flusher then gathers the round's frames
-	// for roundGather (they are signed and published one by one) and writes them together.
+	// (they are signed and published one by one) and writes them together.
 	s.flush.setDelay(min(p.FlushDelay, roundGather))
 	if p.Procs > 0 && p.Procs != runtime.GOMAXPROCS(0) {
 		runtime.GOMAXPROCS(p.Procs)

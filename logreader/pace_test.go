@@ -125,3 +125,89 @@ func TestPacedReadersLeaveTheDirectoryUnwatched(t *testing.T) {
 		t.Fatal("the directory is not watched again after the reader stopped reading in rounds")
 	}
 }
+
+// Rounds of every start on one grid per process: each after t, at most every later.
+func TestNextRoundIsOnTheProcessGrid(t *testing.T) {
+	for _, every := range []time.Duration{time.Millisecond, 50 * time.Millisecond, 300 * time.Millisecond, 7 * time.Second} {
+		phase := int64(roundPhase % every)
+		for _, t0 := range []time.Time{time.Now(), time.Unix(1700000000, 123456789), time.Unix(0, int64(every)*5+phase)} {
+			next := nextRound(t0, every)
+			if !next.After(t0) || next.Sub(t0) > every || (next.UnixNano()-phase)%int64(every) != 0 {
+				t.Errorf("nextRound(%v, %v) = %v: want the first point of the grid (phase %v) after it", t0, every, next, time.Duration(phase))
+			}
+		}
+	}
+}
+
+// Paced readers of two streams in one process wake in the same rounds, however far apart they
+// began waiting: the line appended to each at once reaches both together. (Each on its own
+// schedule, they would be half a round apart: one wake-up of the process each.)
+func TestPacedReadersShareRounds(t *testing.T) {
+	const every = 300 * time.Millisecond
+	dir := t.TempDir()
+	wr, wc := mustWriter(t, dir, Receipt, 1000, 10), mustWriter(t, dir, Cycle, 1000, 10)
+	appendN(t, wr, 0, 1)
+	appendN(t, wc, 0, 1)
+	got := make(chan time.Time, 2)
+	errc := make(chan error, 2)
+	readOne := func(s Stream) {
+		r, _ := openT(t, Options{Dir: dir, Stream: s, Start: Live})
+		r.SetReadEvery(every)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), wait)
+			defer cancel()
+			_, err := r.Next(ctx)
+			got <- time.Now()
+			errc <- err
+		}()
+	}
+	readOne(Receipt)
+	time.Sleep(every / 2) // not a wait for an event: it puts the second reader half a round later
+	readOne(Cycle)
+	time.Sleep(every / 3)
+	appendN(t, wr, 1, 1)
+	appendN(t, wc, 1, 1)
+	a, b := <-got, <-got
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := b.Sub(a).Abs(); d > every/4 {
+		t.Fatalf("the two readers read %v apart; paced at %v in one process, want the same round", d, every)
+	}
+}
+
+// A paced reader of a stream not yet on disk looks for it once a round without a system call
+// through the scheduler, and reads it from its first line once it appears.
+func TestPacedReaderOfALateStreamReadsItFromItsFirstLine(t *testing.T) {
+	dir := t.TempDir()
+	r, ps := openT(t, Options{Dir: dir, Start: Live})
+	r.SetReadEvery(20 * time.Millisecond)
+	expectNothing(t, r, 100*time.Millisecond) // several rounds with nothing on disk
+	w := mustWriter(t, dir, Receipt, 3, 10)
+	appendN(t, w, 0, 5) // across a rotation
+	for i := range 5 {
+		wantEntry(t, next(t, r, wait), i)
+	}
+	if len(ps.kinds()) != 0 {
+		t.Fatalf("problems %v, want none", ps.kinds())
+	}
+}
+
+// Paced, the reader reads and sizes its file quietly (rawio_linux.go): a file truncated under it
+// is still noticed and read again from its start.
+func TestPacedReaderSeesTruncation(t *testing.T) {
+	dir := t.TempDir()
+	put(t, dir, "active-receipt-log.txt", "receipt-log1.txt")
+	put(t, dir, "receipt-log1.txt", `{"a":1}`+"\n"+`{"a":2}`+"\n")
+	r, ps := openT(t, Options{Dir: dir, Start: Oldest})
+	r.SetReadEvery(20 * time.Millisecond)
+	wantLine(t, next(t, r, wait), `{"a":1}`)
+	wantLine(t, next(t, r, wait), `{"a":2}`)
+	put(t, dir, "receipt-log1.txt", `{"b":1}`+"\n") // O_TRUNC then write
+	wantLine(t, next(t, r, wait), `{"b":1}`)
+	if ps.count(ProblemTruncated) != 1 {
+		t.Fatalf("problems %v, want one truncated", ps.kinds())
+	}
+}

@@ -250,7 +250,7 @@ func (r *Reader) Next(ctx context.Context) (Entry, error) {
 		}
 		switch {
 		case !r.started:
-			if !r.dirMissing {
+			if !r.dirMissing && !r.nothingYet() {
 				if err := r.resolveStart(); err != nil {
 					return Entry{}, err
 				}
@@ -278,13 +278,6 @@ func (r *Reader) Next(ctx context.Context) (Entry, error) {
 		}
 	}
 }
-
-// SetReadEvery paces Next: once it has read everything written, it looks for more at most once
-// every d (0, the default: as soon as an event says the stream changed). A reader that is behind
-// is never held back. With many readers of one stream on a machine (a child per 50 subscribers),
-// waking for every appended line costs far more than the line; read in rounds, the lines of a
-// round cost one wake-up. Safe to call while Next runs; it applies from Next's next wait.
-func (r *Reader) SetReadEvery(d time.Duration) { r.readEvery.Store(int64(max(d, 0))) }
 
 // wait blocks until something relevant to this stream changes, the poll fires, or ctx ends.
 func (r *Reader) wait(ctx context.Context) error {
@@ -319,44 +312,6 @@ func (r *Reader) wait(ctx context.Context) error {
 			}
 		}
 	}
-}
-
-// waitPaced sleeps until every has passed since the last paced wake-up, then takes whatever
-// events came meanwhile (without waiting for one) and lets Next look. It needs no events: a
-// rotation is seen by its End marker, and the poll's checks (anything else) run once a Poll
-// interval as usual. So the reader lets the directory go unwatched (see watch.go).
-func (r *Reader) waitPaced(ctx context.Context, every time.Duration) error {
-	if r.sub != nil && !r.subPaused {
-		r.sub.pause(true)
-		r.subPaused = true
-	}
-	now := time.Now()
-	if rest := r.woke.Add(every).Sub(now); rest > 0 {
-		r.timer.Reset(rest)
-		select {
-		case <-ctx.Done():
-			r.timer.Stop()
-			return ctx.Err()
-		case <-r.done:
-			r.timer.Stop()
-			return ErrClosed
-		case <-r.timer.C:
-		}
-		now = time.Now()
-	}
-	r.woke = now
-	if now.Sub(r.lastTick) >= r.o.Poll {
-		r.lastTick = now
-		r.onTick()
-	}
-	if r.sub != nil {
-		select {
-		case <-r.sub.wake: // consumed here, or the next unpaced wait would return for old news
-		default:
-		}
-		r.takeEvents()
-	}
-	return nil
 }
 
 // takeEvents notes the subscription's pending events and reports whether any concerns this
@@ -664,7 +619,7 @@ func (r *Reader) fill() int {
 	if r.created || r.sinceHold >= holdEvery {
 		r.holdAhead()
 	}
-	n, err := r.f.ReadAt(r.buf[r.end:], r.readOff)
+	n, err := r.readAt(r.buf[r.end:], r.readOff)
 	r.end += n
 	r.readOff += int64(n)
 	r.sinceHold += n
@@ -747,9 +702,9 @@ func (r *Reader) consume(silent bool) (e Entry, emit, ok bool) {
 // (the End marker read and the next file on disk), files replaced or deleted under the reader
 // and a writer that moved on without an End marker. It returns true when the reader moved.
 func (r *Reader) atEOF() bool {
-	if fi, err := r.f.Stat(); err == nil && fi.Size() < r.readOff {
+	if size, err := r.size(); err == nil && size < r.readOff {
 		r.problem(&Problem{Kind: ProblemTruncated, File: r.cur.path, Line: r.lineNo,
-			Detail: fmt.Sprintf("file shrank from %d to %d bytes under the reader; reading it again from its start", r.readOff, fi.Size())})
+			Detail: fmt.Sprintf("file shrank from %d to %d bytes under the reader; reading it again from its start", r.readOff, size)})
 		r.adopt(r.f, r.cur, 0, 0, 0, false)
 		return true
 	}

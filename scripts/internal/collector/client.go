@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/coder/websocket"
 
@@ -93,7 +94,7 @@ type StreamCounters struct {
 // streamState is the reader goroutine's own per-stream state.
 type streamState struct {
 	seq          seqTracker
-	lastCursor   string
+	lastCursor   []byte // of the last frame (a buffer reused frame after frame)
 	latency      Histogram
 	minWrittenAt int64 // µs; 0 = none yet
 	lastReceive  time.Time
@@ -223,21 +224,22 @@ func (c *Client) ended(ctx context.Context, r *Result, err error) {
 
 // frame checks and counts one text message; it reports whether the frame was valid.
 func (c *Client) frame(data []byte, now time.Time) bool {
-	f, err := ParseFrame(data)
+	fv, err := viewFrame(data)
+	f := fv.Frame
 	if err != nil {
 		c.invalidf(c.streamOr(f.Stream), "malformed frame (%d bytes, starting %q, ending %q): %v",
 			len(data), data[:min(len(data), 80)], data[max(0, len(data)-40):], err)
 		return false
 	}
 	sc, st := c.counters[f.Stream], c.state[f.Stream]
-	if c.o.ExpectOwner != "" && f.Owner != c.o.ExpectOwner {
-		c.invalidf(sc, "%s frame signed by %s, want %s", f.Stream, f.Owner, c.o.ExpectOwner)
+	if c.o.ExpectOwner != "" && string(fv.owner) != c.o.ExpectOwner {
+		c.invalidf(sc, "%s frame signed by %s, want %s", f.Stream, fv.owner, c.o.ExpectOwner)
 		return false
 	}
 	if (sc.Frames.Load()+sc.Invalid.Load())%int64(c.o.VerifyEvery) == 0 {
 		sc.Verified.Add(1)
 		if err := protocol.VerifyJSON(c.o.Signer.HashKey, data); err != nil {
-			c.invalidf(sc, "%s frame (cursor %q): bad signature: %v", f.Stream, f.Cursor, err)
+			c.invalidf(sc, "%s frame (cursor %q): bad signature: %v", f.Stream, fv.cursor, err)
 			return false
 		}
 	}
@@ -255,20 +257,20 @@ func (c *Client) frame(data []byte, now time.Time) bool {
 		case seqGap:
 			sc.Gaps.Add(1)
 			c.notef("%s gap: seq %d after %d (%d missing), cursor %q after %q",
-				f.Stream, f.Seq, f.Seq-skipped-1, skipped, f.Cursor, st.lastCursor)
+				f.Stream, f.Seq, f.Seq-skipped-1, skipped, fv.cursor, st.lastCursor)
 		case seqDuplicate:
 			sc.Duplicates.Add(1)
-			c.notef("%s duplicate: seq %d, cursor %q", f.Stream, f.Seq, f.Cursor)
+			c.notef("%s duplicate: seq %d, cursor %q", f.Stream, f.Seq, fv.cursor)
 		case seqLate:
 			sc.OutOfOrder.Add(1)
 			c.notef("%s out of order: seq %d after newest %d", f.Stream, f.Seq, st.seq.max)
 		}
 	} else {
 		st.noSeq++
-		c.cursorOrder(f, sc, st)
+		c.cursorOrder(fv, sc, st)
 	}
-	if f.Cursor != "" {
-		st.lastCursor = f.Cursor
+	if len(fv.cursor) > 0 {
+		st.lastCursor = append(st.lastCursor[:0], fv.cursor...)
 	}
 	return true
 }
@@ -278,12 +280,14 @@ func (c *Client) frame(data []byte, now time.Time) bool {
 // be the next number (wrapping after MaxFiles), and, when MaxEntries is known, follow a file whose
 // last line we received was line MaxEntries. A malformed line the distributor skipped also shows
 // as a one-line jump: on real data a gap here is a lead to check, on generated data a loss.
-func (c *Client) cursorOrder(f Frame, sc *StreamCounters, st *streamState) {
-	pos, err := logreader.ParsePosition(f.Cursor)
+func (c *Client) cursorOrder(f frameView, sc *StreamCounters, st *streamState) {
+	// A view of the cursor's bytes, not a copy: ParsePosition keeps nothing of it but in the
+	// error, which is dropped here.
+	pos, err := logreader.ParsePosition(unsafe.String(unsafe.SliceData(f.cursor), len(f.cursor)))
 	if err != nil || pos.IsZero() {
-		if f.Cursor != "" && f.Cursor == st.lastCursor {
+		if len(f.cursor) > 0 && bytes.Equal(f.cursor, st.lastCursor) {
 			sc.Duplicates.Add(1)
-			c.notef("%s duplicate: cursor %q repeated", f.Stream, f.Cursor)
+			c.notef("%s duplicate: cursor %q repeated", f.Stream, f.cursor)
 		}
 		return
 	}
@@ -295,17 +299,17 @@ func (c *Client) cursorOrder(f Frame, sc *StreamCounters, st *streamState) {
 	gap := func(missing int64, format string, args ...any) {
 		sc.Gaps.Add(1)
 		st.missing += missing
-		c.notef("%s gap: cursor %s after %s: %s", f.Stream, f.Cursor, last, lazy{format, args})
+		c.notef("%s gap: cursor %s after %s: %s", f.Stream, f.cursor, last, lazy{format, args})
 	}
 	sameFile := pos.File == last.File && pos.FP == last.FP
 	switch {
 	case sameFile && pos.Line == last.Line:
 		sc.Duplicates.Add(1)
-		c.notef("%s duplicate: cursor %s repeated", f.Stream, f.Cursor)
+		c.notef("%s duplicate: cursor %s repeated", f.Stream, f.cursor)
 		return // keep lastPos
 	case sameFile && pos.Line < last.Line:
 		sc.OutOfOrder.Add(1)
-		c.notef("%s out of order: cursor %s after %s", f.Stream, f.Cursor, last)
+		c.notef("%s out of order: cursor %s after %s", f.Stream, f.cursor, last)
 		return
 	case sameFile && pos.Line > last.Line+1:
 		gap(pos.Line-last.Line-1, "lines %d..%d not received", last.Line+1, pos.Line-1)
@@ -362,8 +366,8 @@ func (l lazy) String() string { return fmt.Sprintf(l.format, l.args...) }
 func (c *Client) LastCursors() map[string]string {
 	m := map[string]string{}
 	for s, st := range c.state {
-		if st.lastCursor != "" {
-			m[s] = st.lastCursor
+		if len(st.lastCursor) > 0 {
+			m[s] = string(st.lastCursor)
 		}
 	}
 	return m

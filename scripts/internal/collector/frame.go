@@ -28,25 +28,38 @@ type Frame struct {
 // ParseFrame extracts a Frame from a frame's bytes. It fails unless the bytes are one JSON object
 // with exactly one stream key whose value is an object, and a "sign" object with a string owner.
 func ParseFrame(data []byte) (Frame, error) {
-	if f, ok := parseCanonical(data); ok {
-		return f, nil
-	}
-	return parseAny(data)
+	v, err := viewFrame(data)
+	return v.frame(), err
 }
 
-// parseCanonical reads, without walking the entry, a frame laid out exactly as the distributor
-// writes one with a generated entry (canonical JSON: sorted keys, no spaces, "writtenAt" the
-// entry's last member, no "seq" just before it):
-//
-//	{"cursor":"C","<stream>":{...,"writtenAt":N},"sign":{"owner":"O","sig":"S"}}
-//
-// Anything else reports false and is parsed in full. It checks the frame's frame, not the entry's
-// inside: a subscriber verifies every Nth frame's signature, which parses the whole frame strictly.
-// A "seq" is looked for only as the member before "writtenAt", where the test servers' entries
-// ({"receiptId":…,"seq":N,"writtenAt":µs}) have it; one elsewhere goes unnoticed, and the frame's
-// order is then checked by its cursor instead, which is as strict.
-// (Walking 1.5 KB of entry per frame was half a bench subscriber's cost.)
-func parseCanonical(data []byte) (f Frame, ok bool) {
+// frameView is a Frame whose cursor and owner are still the frame's own bytes (Frame's Cursor
+// and Owner are left empty): what a subscriber reads from each frame without allocating. A
+// thousand subscribers in one process allocating two strings a frame made the bench harness
+// collect its garbage every four seconds, each collection a burst of late frames.
+type frameView struct {
+	Frame
+	cursor, owner []byte // into the frame's bytes: valid while they are
+}
+
+// frame is v with its cursor and owner copied into Frame's strings.
+func (v frameView) frame() Frame {
+	f := v.Frame
+	f.Cursor, f.Owner = string(v.cursor), string(v.owner)
+	return f
+}
+
+// viewFrame is ParseFrame without the copies.
+func viewFrame(data []byte) (frameView, error) {
+	if v, ok := viewCanonical(data); ok {
+		return v, nil
+	}
+	f, err := parseAny(data)
+	v := frameView{Frame: f, cursor: []byte(f.Cursor), owner: []byte(f.Owner)}
+	v.Cursor, v.Owner = "", ""
+	return v, err
+}
+
+func viewCanonical(data []byte) (f frameView, ok bool) {
 	const (
 		head, signHead, sigHead, end = `{"cursor":"`, `},"sign":{"owner":"`, `","sig":"`, `"}}`
 		ownerLen, sigLen             = 64, 192 // hex of a public key; of a signature and its hash
@@ -58,7 +71,7 @@ func parseCanonical(data []byte) (f Frame, ok bool) {
 	if !ok || q < 0 || bytes.IndexByte(rest[:q], '\\') >= 0 {
 		return f, false
 	}
-	f.Cursor, rest = string(rest[:q]), rest[q+1:]
+	f.cursor, rest = rest[:q], rest[q+1:]
 	if rest, ok = bytes.CutPrefix(rest, []byte(`,"`)); !ok {
 		return f, false
 	}
@@ -78,7 +91,7 @@ func parseCanonical(data []byte) (f Frame, ok bool) {
 		string(tail[len(signHead)-1+ownerLen:][:len(sigHead)]) != sigHead || string(tail[len(tail)-len(end):]) != end {
 		return f, false
 	}
-	f.Owner = string(owner)
+	f.owner = owner
 	// "writtenAt" ends the entry: {...,"writtenAt":N}
 	j := len(entry) - 1
 	for j > 0 && '0' <= entry[j-1] && entry[j-1] <= '9' {

@@ -2,6 +2,7 @@ package logreader
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -126,17 +127,24 @@ func TestPointerMissingAtOpenReadsEverythingLater(t *testing.T) {
 	}
 }
 
+// A file truncated under the reader is read again from its start; paced too, where the reader
+// reads and sizes its file quietly (rawio_linux.go).
 func TestTruncatedFileIsReadAgainFromStart(t *testing.T) {
-	dir := t.TempDir()
-	put(t, dir, "active-receipt-log.txt", "receipt-log1.txt")
-	put(t, dir, "receipt-log1.txt", `{"a":1}`+"\n"+`{"a":2}`+"\n")
-	r, ps := openT(t, Options{Dir: dir, Start: Oldest})
-	wantLine(t, next(t, r, wait), `{"a":1}`)
-	wantLine(t, next(t, r, wait), `{"a":2}`)
-	put(t, dir, "receipt-log1.txt", `{"b":1}`+"\n") // O_TRUNC then write
-	wantLine(t, next(t, r, wait), `{"b":1}`)
-	if ps.count(ProblemTruncated) != 1 {
-		t.Fatalf("problems %v, want one truncated", ps.kinds())
+	for _, every := range []time.Duration{0, 20 * time.Millisecond} {
+		t.Run(fmt.Sprintf("read every %v", every), func(t *testing.T) {
+			dir := t.TempDir()
+			put(t, dir, "active-receipt-log.txt", "receipt-log1.txt")
+			put(t, dir, "receipt-log1.txt", `{"a":1}`+"\n"+`{"a":2}`+"\n")
+			r, ps := openT(t, Options{Dir: dir, Start: Oldest})
+			r.SetReadEvery(every)
+			wantLine(t, next(t, r, wait), `{"a":1}`)
+			wantLine(t, next(t, r, wait), `{"a":2}`)
+			put(t, dir, "receipt-log1.txt", `{"b":1}`+"\n") // O_TRUNC then write
+			wantLine(t, next(t, r, wait), `{"b":1}`)
+			if ps.count(ProblemTruncated) != 1 {
+				t.Fatalf("problems %v, want one truncated", ps.kinds())
+			}
+		})
 	}
 }
 

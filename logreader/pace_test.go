@@ -194,20 +194,3 @@ func TestPacedReaderOfALateStreamReadsItFromItsFirstLine(t *testing.T) {
 		t.Fatalf("problems %v, want none", ps.kinds())
 	}
 }
-
-// Paced, the reader reads and sizes its file quietly (rawio_linux.go): a file truncated under it
-// is still noticed and read again from its start.
-func TestPacedReaderSeesTruncation(t *testing.T) {
-	dir := t.TempDir()
-	put(t, dir, "active-receipt-log.txt", "receipt-log1.txt")
-	put(t, dir, "receipt-log1.txt", `{"a":1}`+"\n"+`{"a":2}`+"\n")
-	r, ps := openT(t, Options{Dir: dir, Start: Oldest})
-	r.SetReadEvery(20 * time.Millisecond)
-	wantLine(t, next(t, r, wait), `{"a":1}`)
-	wantLine(t, next(t, r, wait), `{"a":2}`)
-	put(t, dir, "receipt-log1.txt", `{"b":1}`+"\n") // O_TRUNC then write
-	wantLine(t, next(t, r, wait), `{"b":1}`)
-	if ps.count(ProblemTruncated) != 1 {
-		t.Fatalf("problems %v, want one truncated", ps.kinds())
-	}
-}

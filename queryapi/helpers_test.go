@@ -172,15 +172,7 @@ func (e *env) do(method, path, contentType string, body io.Reader, hdr ...string
 // post signs params (plus sender) with the collector key and posts them to path.
 func (e *env) post(path string, params map[string]any) resp {
 	e.t.Helper()
-	obj := map[string]any{"sender": e.client.Keys.PublicHex}
-	for k, v := range params {
-		obj[k] = v
-	}
-	b, err := e.client.SignObject(obj)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return e.do("POST", path, "application/json", bytes.NewReader(b))
+	return e.do("POST", path, "application/json", bytes.NewReader(queryapi.SignedBody(e.t, e.client, params)))
 }
 
 // signedReply checks a 200 signed reply (signature, owner, byte-identity with Signer.SignObject)

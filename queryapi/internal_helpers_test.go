@@ -83,13 +83,20 @@ func (e *ienv) start() {
 // body signs params (plus sender) with the client key.
 func (e *ienv) body(params map[string]any) []byte {
 	e.t.Helper()
-	obj := map[string]any{"sender": e.client.Keys.PublicHex}
+	return SignedBody(e.t, e.client, params)
+}
+
+// SignedBody is a request body: params plus "sender" (client's public key), signed by client.
+// Exported for the external tests (queryapi_test), which are built with this file.
+func SignedBody(t testing.TB, client protocol.Signer, params map[string]any) []byte {
+	t.Helper()
+	obj := map[string]any{"sender": client.Keys.PublicHex}
 	for k, v := range params {
 		obj[k] = v
 	}
-	b, err := e.client.SignObject(obj)
+	b, err := client.SignObject(obj)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return b
 }

@@ -8,7 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
+
+	"github.com/shardeum/distributor/quietio"
 )
 
 // connWriter is the one way bytes reach a client's connection after the 101: the flusher offers
@@ -126,7 +127,7 @@ func (w *connWriter) tryWrite(p []byte) (int, error) {
 	var n int
 	var werr error
 	err := w.raw.Write(func(fd uintptr) bool {
-		n, werr = rawWrite(fd, p)
+		n, werr = quietio.Write(fd, p)
 		return true // never wait for the poller: the flusher comes back
 	})
 	if n < 0 {
@@ -139,27 +140,6 @@ func (w *connWriter) tryWrite(p []byte) (int, error) {
 		err = werr
 	}
 	return n, err
-}
-
-// rawWrite is write(2) on a non-blocking fd without telling the Go scheduler: a write that cannot
-// block needs no handing off of this thread's processor. Through syscall.Write, a write that runs
-// past sysmon's 20 µs tick (loopback writes do: the receiver's TCP work runs in the sender's call)
-// gets its processor taken and handed to another thread, and keeps sysmon from backing off; across
-// 20 children flushing 20 times a second, that was a fifth of their CPU.
-func rawWrite(fd uintptr, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
-		if e == syscall.EINTR {
-			continue
-		}
-		if e != 0 {
-			return 0, e
-		}
-		return int(n), nil
-	}
 }
 
 // seal stops data frames: what is offered from now on is dropped (the close frame comes next).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/shardeum/distributor/child"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,8 +15,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/shardeum/distributor/child"
 	"github.com/shardeum/distributor/config"
 	"github.com/shardeum/distributor/queryapi"
+	"github.com/shardeum/distributor/quietio"
 )
 
 // parent is the state of one Run.
@@ -104,7 +105,9 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	defer signal.Stop(usr1)
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	// Replies go out through quiet writes: a 419 KB /receipt reply to a local collector is a
+	// ~100 µs write(2), which net.Conn would have the scheduler hand off (see quietio).
+	go func() { served <- srv.Serve(quietio.Listener(ln)) }()
 	p.log.Info("listening", "addr", p.addr.String(), "pid", os.Getpid())
 	if o.Ready != nil {
 		o.Ready(p.addr)

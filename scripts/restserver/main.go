@@ -23,6 +23,7 @@ import (
 	"github.com/shardeum/distributor/dbstore/archivegen"
 	"github.com/shardeum/distributor/protocol"
 	"github.com/shardeum/distributor/queryapi"
+	"github.com/shardeum/distributor/quietio"
 )
 
 const (
@@ -40,6 +41,7 @@ func main() {
 	maxInFlight := flag.Int("max-in-flight", 0, "POST requests doing CPU work at once, the rest queue in arrival order (0: GOMAXPROCS, -1: plain net/http scheduling)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060): allocs, mutex, block, trace while wrk runs")
+	quiet := flag.Bool("quiet-writes", true, "write replies through quietio, as the parent does (false: net.Conn's writes)")
 	wal := flag.Bool("wal", true, "serve a copy of -db switched to WAL, with a writer connection open on each file, as the archiver runs them")
 	flag.Parse()
 	if *wal {
@@ -54,7 +56,7 @@ func main() {
 	if *pprofAddr != "" {
 		go servePprof(*pprofAddr)
 	}
-	if err := run(*addr, *dir, *rate, *cacheBytes, *respCache, *maxInFlight, *cpuProfile); err != nil {
+	if err := run(*addr, *dir, *rate, *cacheBytes, *respCache, *maxInFlight, *cpuProfile, *quiet); err != nil {
 		fmt.Fprintln(os.Stderr, "restserver:", err)
 		os.Exit(1)
 	}
@@ -111,7 +113,7 @@ func walCopy(dir string) (string, func(), error) {
 	return tmp, cleanup, nil
 }
 
-func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProfile string) error {
+func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProfile string, quiet bool) error {
 	hk, err := protocol.ParseHashKey(hashKeyHex)
 	if err != nil {
 		return err
@@ -155,6 +157,9 @@ func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProf
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); srv.Close() }()
+	if quiet {
+		ln = quietio.Listener(ln) // as the parent serves
+	}
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		return err
 	}

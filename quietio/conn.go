@@ -1,0 +1,75 @@
+package quietio
+
+import (
+	"errors"
+	"net"
+	"os"
+	"syscall"
+)
+
+// Listener wraps ln so that the TCP connections it accepts are Conns. Anything else it accepts
+// (a Unix-domain connection, a test's pipe) is returned as it is.
+func Listener(ln net.Listener) net.Listener { return listener{ln} }
+
+type listener struct{ net.Listener }
+
+func (l listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		if raw, err := tc.SyscallConn(); err == nil {
+			return &Conn{TCPConn: tc, raw: raw}, nil
+		}
+	}
+	return c, nil
+}
+
+// Conn is a TCP connection whose writes are Write calls. Everything else is the TCPConn's own:
+// reads, deadlines (a write waiting for a full socket ends at the write deadline, as it would
+// through net.Conn), CloseWrite, and SyscallConn, through which the parent passes the
+// descriptor of a WebSocket subscriber to a child.
+type Conn struct {
+	*net.TCPConn
+	raw syscall.RawConn
+}
+
+// Write writes all of p, waiting in the runtime's poller while the socket is full. It is safe
+// for concurrent use: each call holds the connection's write lock throughout, so the bytes of
+// two calls never interleave.
+func (c *Conn) Write(p []byte) (int, error) {
+	done := 0
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for done < len(p) {
+			n, err := Write(fd, p[done:])
+			done += n
+			if errors.Is(err, syscall.EAGAIN) {
+				return false // wait until the socket can take more
+			}
+			if err != nil {
+				werr = os.NewSyscallError("write", err)
+				return true
+			}
+		}
+		return true
+	})
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return done, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: unwrapOp(err)}
+	}
+	return done, nil
+}
+
+// unwrapOp drops the OpError that net's RawConn puts around a poller error (a deadline, a closed
+// connection), so that ours is the only one, as from net.Conn.Write.
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		return op.Err
+	}
+	return err
+}

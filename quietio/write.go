@@ -1,0 +1,25 @@
+package quietio
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// Write is one write(2) of p to the non-blocking fd, made without telling the Go scheduler
+// (see the package comment); it is retried only when a signal interrupts it. It returns what
+// the socket took: part of p when it had room for part, 0 and syscall.EAGAIN when it was full.
+func Write(fd uintptr, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return int(n), nil
+	}
+}

@@ -8,7 +8,7 @@ import (
 )
 
 // Listener wraps ln so that the TCP connections it accepts are Conns. Anything else it accepts
-// (a Unix-domain connection, a test's pipe) is returned as it is.
+// (a Unix-domain connection) is returned as it is.
 func Listener(ln net.Listener) net.Listener { return listener{ln} }
 
 type listener struct{ net.Listener }

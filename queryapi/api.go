@@ -5,11 +5,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -177,20 +177,51 @@ func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
 	// takes to read it, and that is no reason to hold up others' CPU work.
 	t.leave()
 	t.yield()
-	writeJSON(w, o.status, o.body)
+	o.write(w)
 }
 
-// out is an encoded reply: body is valid until release.
+// out is an encoded reply: body, or (a reply served from a recipe) the pieces in parts, of size
+// bytes in all. Both are valid until release.
 type out struct {
 	status int
 	body   []byte
 	buf    *[]byte // pooled buffer holding body, if any
+	parts  *net.Buffers
+	size   int
 }
 
 func (o out) release() {
 	if o.buf != nil {
 		putBuf(o.buf)
 	}
+	if o.parts != nil {
+		putParts(o.parts)
+	}
+}
+
+func (o out) write(w http.ResponseWriter) {
+	if o.parts != nil {
+		p := *o.parts // writing consumes p; o.parts keeps the whole list for the pool
+		writeJSONParts(w, o.status, &p, o.size)
+	} else {
+		writeJSON(w, o.status, o.body)
+	}
+}
+
+// fromRecipe is the reply rec describes, as pieces: its head, its rows (the row cache's own
+// bytes), its tail. They are not copied into one buffer: the connection writes them with one
+// writev(2) (quietio.Conn.ReadFrom), which saves copying 419 KB for a page of 100 receipts.
+// ok is false if a row has left the row cache.
+func (a *API) fromRecipe(rec *recipe) (o out, ok bool) {
+	parts := getParts()
+	*parts = append(*parts, rec.head)
+	var n int
+	if *parts, n, ok = a.cache.appendRefParts(*parts, rec.refs); !ok {
+		putParts(parts)
+		return out{}, false
+	}
+	*parts = append(*parts, rec.tail)
+	return out{status: http.StatusOK, parts: parts, size: len(rec.head) + n + len(rec.tail)}, true
 }
 
 // answer parses and authenticates the body and runs the route: everything a POST costs in CPU.
@@ -231,16 +262,10 @@ func (a *API) answer(r *http.Request, rt route, raw rawBody) out {
 	if cached, rec := a.resp.get(key, version); cached != nil {
 		return out{status: http.StatusOK, body: cached}
 	} else if rec != nil && a.cache != nil {
-		buf := getBuf()
-		b := slices.Grow((*buf)[:0], rec.size)
-		b = append(b, rec.head...)
-		b, ok := a.cache.appendRefs(b, rec.refs)
-		*buf = b
-		if ok {
-			*buf = append(b, rec.tail...)
-			return out{status: http.StatusOK, body: *buf, buf: buf}
+		if o, ok := a.fromRecipe(rec); ok {
+			return o
 		}
-		putBuf(buf) // a row left the row cache: compute the reply again
+		// a row left the row cache: compute the reply again
 	}
 	rep := rt.post(a, ctx, body)
 	rep.signer = &signer

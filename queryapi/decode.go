@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math"
+	"net"
 	"sync"
 
 	"github.com/shardeum/distributor/dbstore"
@@ -277,24 +278,31 @@ func (e cacheEntry) size() int {
 	return n
 }
 
-// appendRefs appends the canonical rows named by refs as a JSON array, as encodeRows built it,
-// or reports false if any of them is no longer cached.
-func (c *rowCache) appendRefs(dst []byte, refs []rowRef) ([]byte, bool) {
-	dst = append(dst, '[')
+// appendRefParts appends the canonical rows named by refs as the pieces of a JSON array, as
+// encodeRows built it: "[", row, ",", row, …, "]", the rows being the cache's own bytes (which
+// are never changed in place, only replaced). It returns the array's size in bytes, or false if
+// any of the rows is no longer cached.
+func (c *rowCache) appendRefParts(dst net.Buffers, refs []rowRef) (net.Buffers, int, bool) {
+	dst = append(dst, jsonOpen)
+	size := 2
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for i, r := range refs {
 		e, ok := c.m[r.h]
 		if !ok || e.id != r.id {
-			return dst, false
+			return dst, 0, false
 		}
 		if i > 0 {
-			dst = append(dst, ',')
+			dst = append(dst, jsonComma)
+			size++
 		}
-		dst = append(dst, e.canon...)
+		dst = append(dst, e.canon)
+		size += len(e.canon)
 	}
-	return append(dst, ']'), true
+	return append(dst, jsonClose), size, true
 }
+
+var jsonOpen, jsonComma, jsonClose = []byte("["), []byte(","), []byte("]")
 
 // encodeRows returns the canonical JSON array of the rows' values. On a decode failure it returns
 // the array as the reference's helpers leave it (rows before the failure decoded, the failing row

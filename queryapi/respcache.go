@@ -64,13 +64,13 @@ type respEntry struct {
 // tail is byte for byte the signed reply, as long as the file's version is unchanged (so are its
 // rows) and every ref still names a row cache entry. A page of 100 receipts is 419 KB as a reply
 // and 1.9 KB as a recipe, so the reply cache holds every page a rotation of 1,000 distinct
-// requests asks for, while the rows themselves are stored once, in the row cache. Large replies
-// are kept whole while the cache is less than half full (serving them costs no assembly: ~100 us
-// less for a receipt page), as recipes after that.
+// requests asks for, while the rows themselves are stored once, in the row cache. A reply served
+// from a recipe is written in pieces, the rows from the row cache's own bytes (API.fromRecipe).
+// Large replies are kept whole while the cache is less than half full (one piece to write, no
+// rows to look up), as recipes after that.
 type recipe struct {
 	head, tail []byte
 	refs       []rowRef
-	size       int // of the reply, to size the buffer at once
 }
 
 // recipeMin is the reply size from which a reply that does not fit whole is kept as a recipe.
@@ -84,7 +84,7 @@ func newRecipe(body, list []byte, refs []rowRef) *recipe {
 	if i < 0 || refs == nil {
 		return nil
 	}
-	return &recipe{head: bytes.Clone(body[:i]), tail: bytes.Clone(body[i+len(list):]), refs: refs, size: len(body)}
+	return &recipe{head: bytes.Clone(body[:i]), tail: bytes.Clone(body[i+len(list):]), refs: refs}
 }
 
 func (r *recipe) bytes() int { return len(r.head) + len(r.tail) + 16*len(r.refs) + 64 }

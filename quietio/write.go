@@ -23,3 +23,20 @@ func Write(fd uintptr, p []byte) (int, error) {
 		return int(n), nil
 	}
 }
+
+// writev is one writev(2) of iov to the non-blocking fd, made as Write makes write(2).
+func writev(fd uintptr, iov []syscall.Iovec) (int, error) {
+	if len(iov) == 0 {
+		return 0, nil
+	}
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return int(n), nil
+	}
+}

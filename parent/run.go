@@ -95,6 +95,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 
 	srv := &http.Server{
 		Handler:           p.handler(),
+		ConnContext:       quietio.ConnContext,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,

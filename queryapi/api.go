@@ -177,7 +177,7 @@ func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
 	// takes to read it, and that is no reason to hold up others' CPU work.
 	t.leave()
 	t.yield()
-	o.write(w)
+	o.write(w, r)
 }
 
 // out is an encoded reply: body, or (a reply served from a recipe) the pieces in parts, of size
@@ -199,14 +199,22 @@ func (o out) release() {
 	}
 }
 
-func (o out) write(w http.ResponseWriter) {
-	if o.parts != nil {
+func (o out) write(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case o.parts != nil:
 		p := *o.parts // writing consumes p; o.parts keeps the whole list for the pool
-		writeJSONParts(w, o.status, &p, o.size)
-	} else {
+		writeJSONParts(w, r, o.status, &p, o.size)
+	case len(o.body) >= onePieceMin:
+		p := net.Buffers{o.body}
+		writeJSONParts(w, r, o.status, &p, len(o.body))
+	default:
 		writeJSON(w, o.status, o.body)
 	}
 }
+
+// onePieceMin is the size from which a reply goes out as a body in pieces (of one piece), so that
+// its header goes out with it in one system call (writeJSONParts).
+const onePieceMin = 32 << 10
 
 // fromRecipe is the reply rec describes, as pieces: its head, its rows (the row cache's own
 // bytes), its tail. They are not copied into one buffer: the connection writes them with one

@@ -84,6 +84,7 @@ func (e *ienv) start() {
 	e.srv = httptest.NewUnstartedServer(e.api)
 	if !e.plainConns {
 		e.srv.Listener = quietio.Listener(e.srv.Listener)
+		e.srv.Config.ConnContext = quietio.ConnContext
 	}
 	e.srv.Start()
 	e.t.Cleanup(e.srv.Close)

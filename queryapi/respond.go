@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/shardeum/distributor/protocol"
+	"github.com/shardeum/distributor/quietio"
 )
 
 // field is one top-level member of a reply: raw is its canonical JSON (already encoded), else val
@@ -135,13 +136,18 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // writeJSONParts writes a reply given in pieces. Through its ReadFrom, net/http writes the header
 // and the first 512 bytes, then hands the rest to the connection's ReadFrom: quietio.Conn writes
 // the pieces with writev(2); a plain connection has them written one by one.
-func writeJSONParts(w http.ResponseWriter, status int, parts *net.Buffers, size int) {
+func writeJSONParts(w http.ResponseWriter, r *http.Request, status int, parts *net.Buffers, size int) {
 	writeJSONHeader(w, status, size)
-	if rf, ok := w.(io.ReaderFrom); ok {
-		rf.ReadFrom(parts)
+	rf, ok := w.(io.ReaderFrom)
+	if !ok {
+		parts.WriteTo(w)
 		return
 	}
-	parts.WriteTo(w)
+	if c := quietio.FromContext(r.Context()); c != nil {
+		c.Hold()
+		defer c.Release()
+	}
+	rf.ReadFrom(parts)
 }
 
 func writeJSONHeader(w http.ResponseWriter, status, size int) {

@@ -21,6 +21,9 @@ func (c *Conn) ReadFrom(r io.Reader) (int64, error) {
 	if b, ok := r.(*net.Buffers); ok {
 		return c.writeBuffers(b)
 	}
+	if err := c.Release(); err != nil {
+		return 0, err
+	}
 	return c.TCPConn.ReadFrom(r)
 }
 
@@ -34,13 +37,23 @@ func (c *Conn) writeBuffers(b *net.Buffers) (int64, error) {
 	defer func() { clear((*iovp)[:cap(*iovp)]); iovecPool.Put(iovp) }() // the pool must not keep our bytes alive
 	var total int64
 	var werr error
+	held := c.held // sent first: what Hold kept
+	c.holding = false
 	err := c.raw.Write(func(fd uintptr) bool {
-		for len(*b) > 0 {
-			iov := fillIovecs((*iovp)[:0], *b)
+		for len(held) > 0 || len(*b) > 0 {
+			iov := (*iovp)[:0]
+			if len(held) > 0 {
+				v := syscall.Iovec{Base: &held[0]}
+				v.SetLen(len(held))
+				iov = append(iov, v)
+			}
+			iov = fillIovecs(iov, *b)
 			*iovp = iov
 			n, err := writev(fd, iov)
-			total += int64(n)
-			consume(b, n)
+			k := min(n, len(held))
+			held = held[k:]
+			total += int64(n - k)
+			consume(b, n-k)
 			if errors.Is(err, syscall.EAGAIN) {
 				return false // wait until the socket can take more
 			}
@@ -51,6 +64,7 @@ func (c *Conn) writeBuffers(b *net.Buffers) (int64, error) {
 		}
 		return true
 	})
+	c.held = c.held[:0]
 	if err == nil {
 		err = werr
 	}

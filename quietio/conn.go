@@ -1,6 +1,7 @@
 package quietio
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -33,12 +34,38 @@ func (l listener) Accept() (net.Conn, error) {
 type Conn struct {
 	*net.TCPConn
 	raw syscall.RawConn
+	// While holding (Hold), Write keeps its bytes in held; the next ReadFrom of a *net.Buffers
+	// sends them in its first writev, or Release writes them.
+	holding bool
+	held    []byte
+}
+
+// Hold makes Write keep what it is given, unwritten, until the next ReadFrom, which sends it in
+// the same writev(2) as the pieces it writes, or Release. net/http writes a response's header
+// (and the first 512 bytes of a body given to its ReadFrom) in a write of its own; held, they go
+// out with the rest of the body in one system call, as one burst for the client to wake up to.
+// Hold and the writes it holds must come from one goroutine (a handler), which must Release.
+func (c *Conn) Hold() { c.holding = true }
+
+// Release stops holding and writes what is still held.
+func (c *Conn) Release() error {
+	c.holding = false
+	if len(c.held) == 0 {
+		return nil
+	}
+	_, err := c.Write(c.held)
+	c.held = c.held[:0]
+	return err
 }
 
 // Write writes all of p, waiting in the runtime's poller while the socket is full. It is safe
 // for concurrent use: each call holds the connection's write lock throughout, so the bytes of
 // two calls never interleave.
 func (c *Conn) Write(p []byte) (int, error) {
+	if c.holding {
+		c.held = append(c.held, p...)
+		return len(p), nil
+	}
 	done := 0
 	var werr error
 	err := c.raw.Write(func(fd uintptr) bool {
@@ -72,4 +99,22 @@ func unwrapOp(err error) error {
 		return op.Err
 	}
 	return err
+}
+
+type connKey struct{}
+
+// ConnContext is for http.Server.ConnContext: it records the connection of each request, for
+// FromContext.
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	if qc, ok := c.(*Conn); ok {
+		return context.WithValue(ctx, connKey{}, qc)
+	}
+	return ctx
+}
+
+// FromContext is the Conn a request came on, or nil (a server without ConnContext, a
+// connection of another kind).
+func FromContext(ctx context.Context) *Conn {
+	c, _ := ctx.Value(connKey{}).(*Conn)
+	return c
 }

@@ -153,7 +153,7 @@ func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProf
 		return err
 	}
 	fmt.Println("listening on", ln.Addr())
-	srv := &http.Server{Handler: api}
+	srv := &http.Server{Handler: api, ConnContext: quietio.ConnContext}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); srv.Close() }()

@@ -24,6 +24,8 @@
 #     Its rows are named nginx-<route>; "server us/req" is then nginx's workers' CPU.
 #   ALT_ARGS="-quiet-writes=false": also time a second server started with these flags, in turn
 #     with the first (rows alt-<route>): an A/B in one run, on the same machine minute by minute.
+#   ALT_REV=<commit>: the second server is scripts/restserver built at that commit (from a
+#     temporary git worktree), started with ALT_ARGS if any: an A/B between two versions.
 #   N, CONNS, THREADS, CPUPROFILE=file.
 # Before timing, restbodies -check posts every body once and verifies every reply: that also fills
 # the caches, so the timed runs measure the steady state (every distinct request seen before).
@@ -60,6 +62,13 @@ trap cleanup EXIT
 
 go build -o "$tmp/restserver" ./scripts/restserver
 go build -o "$tmp/restbodies" ./scripts/restbodies
+alt_bin=$tmp/restserver
+if [ -n "${ALT_REV:-}" ]; then
+	git worktree add -q --detach "$tmp/alt-src" "$ALT_REV"
+	(cd "$tmp/alt-src" && go build -o "$tmp/restserver-alt" ./scripts/restserver)
+	git worktree remove --force "$tmp/alt-src"
+	alt_bin=$tmp/restserver-alt
+fi
 "$tmp/restbodies" -out "$tmp" -n "$N" -mode "$MODE"
 db=testdata/archiver-db
 if [ "$MODE" = distinct ]; then
@@ -69,12 +78,12 @@ fi
 
 args=(-db "$db" -response-cache "${RESPONSE_CACHE:-0}" -max-in-flight "${MAX_IN_FLIGHT:-0}")
 [ -n "${CPUPROFILE:-}" ] && args+=(-cpuprofile "$CPUPROFILE")
-# start_server NAME [FLAG...] starts a restserver with args and the flags given, checks every reply
-# it gives (which also fills its caches), and sets started_pid and started_base.
+# start_server NAME BINARY [FLAG...] starts a restserver with args and the flags given, checks
+# every reply it gives (which also fills its caches), and sets started_pid and started_base.
 start_server() {
-	local name=$1 addr
-	shift
-	"$tmp/restserver" "${args[@]}" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	local name=$1 bin=$2 addr
+	shift 2
+	"$bin" "${args[@]}" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	started_pid=$!
 	server_pids="$server_pids $started_pid"
 	for _ in $(seq 300); do
@@ -87,15 +96,15 @@ start_server() {
 	# Every reply must be a signed success before we time anything.
 	"$tmp/restbodies" -out "$tmp" -check "$started_base"
 }
-start_server server
+start_server server "$tmp/restserver"
 server_pid=$started_pid base=$started_base
 targets=ours
-if [ -n "${ALT_ARGS:-}" ]; then
+if [ -n "${ALT_ARGS:-}${ALT_REV:-}" ]; then
 	# shellcheck disable=SC2086 # a list of flags
-	start_server alt $ALT_ARGS
+	start_server alt "$alt_bin" ${ALT_ARGS:-}
 	alt_pid=$started_pid alt_base=$started_base
 	targets="$targets alt"
-	echo "alt: a second server with $ALT_ARGS, timed in turn with the first"
+	echo "alt: a second server (${ALT_REV:+built at $ALT_REV}${ALT_REV:+${ALT_ARGS:+, }}${ALT_ARGS:+flags $ALT_ARGS}), timed in turn with the first"
 fi
 
 # start_nginx serves $tmp/www/<route> (each route's first reply) on a free port: nginx_pid, nginx_base.

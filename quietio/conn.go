@@ -58,9 +58,9 @@ func (c *Conn) Release() error {
 	return err
 }
 
-// Write writes all of p, waiting in the runtime's poller while the socket is full. It is safe
-// for concurrent use: each call holds the connection's write lock throughout, so the bytes of
-// two calls never interleave.
+// Write writes all of p, waiting in the runtime's poller while the socket is full. Outside a hold
+// it is safe for concurrent use: each call holds the connection's write lock throughout, so the
+// bytes of two calls never interleave.
 func (c *Conn) Write(p []byte) (int, error) {
 	if c.holding {
 		c.held = append(c.held, p...)

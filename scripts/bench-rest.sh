@@ -56,6 +56,7 @@ nginx_pid=""
 cleanup() {
 	for p in $server_pids; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 	if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; fi
+	if [ -d "$tmp/alt-src" ]; then git worktree remove --force "$tmp/alt-src" 2>/dev/null || true; fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -65,13 +65,7 @@ func (c *Conn) writeBuffers(b *net.Buffers) (int64, error) {
 		return true
 	})
 	c.held = c.held[:0]
-	if err == nil {
-		err = werr
-	}
-	if err != nil {
-		return total, &net.OpError{Op: "writev", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: unwrapOp(err)}
-	}
-	return total, nil
+	return total, c.writeError("writev", err, werr)
 }
 
 // fillIovecs appends to iov the non-empty pieces at the front of b, at most maxIovecs of them.

@@ -82,13 +82,20 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 		return true
 	})
+	return done, c.writeError("write", err, werr)
+}
+
+// writeError is the error of a write as net.Conn gives it, one *net.OpError, or nil: pollErr is
+// the poller's (a deadline, a closed connection), callErr the system call's.
+func (c *Conn) writeError(op string, pollErr, callErr error) error {
+	err := pollErr
 	if err == nil {
-		err = werr
+		err = callErr
 	}
-	if err != nil {
-		return done, &net.OpError{Op: "write", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: unwrapOp(err)}
+	if err == nil {
+		return nil
 	}
-	return done, nil
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: unwrapOp(err)}
 }
 
 // unwrapOp drops the OpError that net's RawConn puts around a poller error (a deadline, a closed

@@ -130,9 +130,6 @@ func (w *connWriter) tryWrite(p []byte) (int, error) {
 		n, werr = quietio.Write(fd, p)
 		return true // never wait for the poller: the flusher comes back
 	})
-	if n < 0 {
-		n = 0
-	}
 	if errors.Is(werr, syscall.EAGAIN) {
 		werr = nil
 	}

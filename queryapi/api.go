@@ -180,14 +180,13 @@ func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
 	o.write(w, r)
 }
 
-// out is an encoded reply: body, or (a reply served from a recipe) the pieces in parts, of size
-// bytes in all. Both are valid until release.
+// out is an encoded reply: body, or (a reply served from a recipe) the pieces in parts. Both are
+// valid until release.
 type out struct {
 	status int
 	body   []byte
 	buf    *[]byte // pooled buffer holding body, if any
 	parts  *net.Buffers
-	size   int
 }
 
 func (o out) release() {
@@ -203,10 +202,10 @@ func (o out) write(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case o.parts != nil:
 		p := *o.parts // writing consumes p; o.parts keeps the whole list for the pool
-		writeJSONParts(w, r, o.status, &p, o.size)
+		writeJSONParts(w, r, o.status, &p)
 	case len(o.body) >= onePieceMin:
 		p := net.Buffers{o.body}
-		writeJSONParts(w, r, o.status, &p, len(o.body))
+		writeJSONParts(w, r, o.status, &p)
 	default:
 		writeJSON(w, o.status, o.body)
 	}
@@ -223,13 +222,12 @@ const onePieceMin = 32 << 10
 func (a *API) fromRecipe(rec *recipe) (o out, ok bool) {
 	parts := getParts()
 	*parts = append(*parts, rec.head)
-	var n int
-	if *parts, n, ok = a.cache.appendRefParts(*parts, rec.refs); !ok {
+	if *parts, ok = a.cache.appendRefParts(*parts, rec.refs); !ok {
 		putParts(parts)
 		return out{}, false
 	}
 	*parts = append(*parts, rec.tail)
-	return out{status: http.StatusOK, parts: parts, size: len(rec.head) + n + len(rec.tail)}, true
+	return out{status: http.StatusOK, parts: parts}, true
 }
 
 // answer parses and authenticates the body and runs the route: everything a POST costs in CPU.

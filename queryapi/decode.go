@@ -280,26 +280,23 @@ func (e cacheEntry) size() int {
 
 // appendRefParts appends the canonical rows named by refs as the pieces of a JSON array, as
 // encodeRows built it: "[", row, ",", row, …, "]", the rows being the cache's own bytes (which
-// are never changed in place, only replaced). It returns the array's size in bytes, or false if
-// any of the rows is no longer cached.
-func (c *rowCache) appendRefParts(dst net.Buffers, refs []rowRef) (net.Buffers, int, bool) {
+// are never changed in place, only replaced). It reports false if any of the rows is no longer
+// cached.
+func (c *rowCache) appendRefParts(dst net.Buffers, refs []rowRef) (net.Buffers, bool) {
 	dst = append(dst, jsonOpen)
-	size := 2
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	for i, r := range refs {
 		e, ok := c.m[r.h]
 		if !ok || e.id != r.id {
-			return dst, 0, false
+			return dst, false
 		}
 		if i > 0 {
 			dst = append(dst, jsonComma)
-			size++
 		}
 		dst = append(dst, e.canon)
-		size += len(e.canon)
 	}
-	return append(dst, jsonClose), size, true
+	return append(dst, jsonClose), true
 }
 
 var jsonOpen, jsonComma, jsonClose = []byte("["), []byte(","), []byte("]")

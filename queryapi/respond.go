@@ -136,7 +136,11 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 // writeJSONParts writes a reply given in pieces. Through its ReadFrom, net/http writes the header
 // and the first 512 bytes, then hands the rest to the connection's ReadFrom: quietio.Conn writes
 // the pieces with writev(2); a plain connection has them written one by one.
-func writeJSONParts(w http.ResponseWriter, r *http.Request, status int, parts *net.Buffers, size int) {
+func writeJSONParts(w http.ResponseWriter, r *http.Request, status int, parts *net.Buffers) {
+	size := 0
+	for _, p := range *parts {
+		size += len(p)
+	}
 	writeJSONHeader(w, status, size)
 	rf, ok := w.(io.ReaderFrom)
 	if !ok {

@@ -24,6 +24,7 @@
 #     Its rows are named nginx-<route>; "server us/req" is then nginx's workers' CPU.
 #   ALT_ARGS="-quiet-writes=false": also time a second server started with these flags, in turn
 #     with the first (rows alt-<route>): an A/B in one run, on the same machine minute by minute.
+#     Besides the server's options, restserver has -gogc and -gomaxprocs for such A/Bs.
 #   ALT_REV=<commit>: the second server is scripts/restserver built at that commit (from a
 #     temporary git worktree), started with ALT_ARGS if any: an A/B between two versions.
 #   N, CONNS, THREADS, CPUPROFILE=file.

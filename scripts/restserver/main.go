@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -43,7 +44,15 @@ func main() {
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060): allocs, mutex, block, trace while wrk runs")
 	quiet := flag.Bool("quiet-writes", true, "write replies through quietio, as the parent does (false: net.Conn's writes)")
 	wal := flag.Bool("wal", true, "serve a copy of -db switched to WAL, with a writer connection open on each file, as the archiver runs them")
+	procs := flag.Int("gomaxprocs", 0, "runtime.GOMAXPROCS (0: leave it)")
+	gogc := flag.Int("gogc", 0, "debug.SetGCPercent (0: leave it, -1: off)")
 	flag.Parse()
+	if *procs > 0 {
+		runtime.GOMAXPROCS(*procs)
+	}
+	if *gogc != 0 {
+		debug.SetGCPercent(*gogc)
+	}
 	if *wal {
 		tmp, cleanup, err := walCopy(*dir)
 		if err != nil {

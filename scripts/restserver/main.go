@@ -22,6 +22,7 @@ import (
 
 	"github.com/shardeum/distributor/dbstore"
 	"github.com/shardeum/distributor/dbstore/archivegen"
+	"github.com/shardeum/distributor/parent"
 	"github.com/shardeum/distributor/protocol"
 	"github.com/shardeum/distributor/queryapi"
 	"github.com/shardeum/distributor/quietio"
@@ -32,6 +33,9 @@ const (
 	publicHex  = "758b1c119412298802cd28dbfa394cdfeecc4074492d60844cc192d632d84de3"
 	secretHex  = "3be00019f23847529bd63e41124864983175063bb524bd54ea3c155f2fa12969758b1c119412298802cd28dbfa394cdfeecc4074492d60844cc192d632d84de3"
 )
+
+// keepHeapFloor: run parent.KeepHeapFloor while serving, as the parent does.
+var keepHeapFloor bool
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
@@ -45,13 +49,15 @@ func main() {
 	quiet := flag.Bool("quiet-writes", true, "write replies through quietio, as the parent does (false: net.Conn's writes)")
 	wal := flag.Bool("wal", true, "serve a copy of -db switched to WAL, with a writer connection open on each file, as the archiver runs them")
 	procs := flag.Int("gomaxprocs", 0, "runtime.GOMAXPROCS (0: leave it)")
-	gogc := flag.Int("gogc", 0, "debug.SetGCPercent (0: leave it, -1: off)")
+	gogc := flag.Int("gogc", 0, "debug.SetGCPercent instead of the parent's heap floor (0: the floor, as the parent runs; -1: GC off)")
 	flag.Parse()
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
 	}
 	if *gogc != 0 {
 		debug.SetGCPercent(*gogc)
+	} else {
+		keepHeapFloor = true
 	}
 	if *wal {
 		tmp, cleanup, err := walCopy(*dir)
@@ -166,6 +172,9 @@ func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProf
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); srv.Close() }()
+	if keepHeapFloor {
+		go parent.KeepHeapFloor(ctx)
+	}
 	if quiet {
 		ln = quietio.Listener(ln) // as the parent serves
 	}

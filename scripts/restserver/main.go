@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"syscall"
 
 	"github.com/shardeum/distributor/dbstore"
@@ -34,9 +35,6 @@ const (
 	secretHex  = "3be00019f23847529bd63e41124864983175063bb524bd54ea3c155f2fa12969758b1c119412298802cd28dbfa394cdfeecc4074492d60844cc192d632d84de3"
 )
 
-// keepHeapFloor: run parent.KeepHeapFloor while serving, as the parent does.
-var keepHeapFloor bool
-
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	dir := flag.String("db", "testdata/archiver-db", "ARCHIVER_DB_DIR")
@@ -49,15 +47,15 @@ func main() {
 	quiet := flag.Bool("quiet-writes", true, "write replies through quietio, as the parent does (false: net.Conn's writes)")
 	wal := flag.Bool("wal", true, "serve a copy of -db switched to WAL, with a writer connection open on each file, as the archiver runs them")
 	procs := flag.Int("gomaxprocs", 0, "runtime.GOMAXPROCS (0: leave it)")
-	gogc := flag.Int("gogc", 0, "debug.SetGCPercent instead of the parent's heap floor (0: the floor, as the parent runs; -1: GC off)")
+	gogc := flag.Int("gogc", 0, "GOGC instead of the parent's heap floor, as if set in the environment (0: the floor, as the parent runs; -1: GC off)")
 	flag.Parse()
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
 	}
 	if *gogc != 0 {
+		// As GOGC in the environment: parent.KeepHeapFloor then leaves the GC alone.
+		os.Setenv("GOGC", strconv.Itoa(*gogc))
 		debug.SetGCPercent(*gogc)
-	} else {
-		keepHeapFloor = true
 	}
 	if *wal {
 		tmp, cleanup, err := walCopy(*dir)
@@ -172,9 +170,7 @@ func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProf
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); srv.Close() }()
-	if keepHeapFloor {
-		go parent.KeepHeapFloor(ctx)
-	}
+	go parent.KeepHeapFloor(ctx) // as the parent runs it
 	if quiet {
 		ln = quietio.Listener(ln) // as the parent serves
 	}

@@ -72,14 +72,31 @@ type Stats struct {
 	// SigReused counts the frames this child did not sign because another child had (the shared
 	// signature table); SigSigned those it signed and shared.
 	SigReused, SigSigned uint64
+	// Counts of the child's lifetime: clients moved from the shared stream to a catch-up reader of
+	// their own (MovedToLog), moved back (Rejoined), closed because the writer rotated their next
+	// line away (Lapped), closed because they took no bytes for the stall timeout (Stalled).
+	MovedToLog, Rejoined, Lapped, Stalled uint64
 }
+
+// Client states, as ClientStats.State reports them.
+const (
+	StateLive    = "live"    // fed from the shared stream
+	StateLagging = "lagging" // fed by its own catch-up reader on at least one stream
+	StateStalled = "stalled" // took no bytes for a while (it is closed at the stall timeout)
+)
 
 // ClientStats describes one client of a child.
 type ClientStats struct {
 	ID, Key, Remote string
 	ConnectedSince  time.Time
 	FramesSent      uint64
+	BytesSent       uint64 // bytes written to its socket (WebSocket framing included)
 	QueueDepth      int
+	State           string // StateLive, StateLagging or StateStalled
+	// LagLines and LagSeconds say how far behind the newest line the client is, on its most
+	// lagging stream (0 when live): lines not yet queued for it, and the age of the oldest of them.
+	LagLines   int64
+	LagSeconds float64
 }
 
 // ReaderStats describes one data-log reader of a child.
@@ -89,4 +106,6 @@ type ReaderStats struct {
 	// LastErr is the last failure (or line-loss) reported for this reader, kept after it recovered.
 	LastErr string
 	Entries uint64
+	// NewestAt is when the reader read its newest line (zero before the first).
+	NewestAt time.Time
 }

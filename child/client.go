@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,10 +15,9 @@ import (
 )
 
 const (
-	writeTimeout   = 10 * time.Second // a blocked client's pending bytes; past it the connection is dropped
-	clientReadMax  = 64 << 10         // collectors send nothing but control frames
-	closeCodeNoWS  = 1002             // reported when the WebSocket handshake itself failed
-	closeCodeWrite = 1006             // reported when the connection broke under a write
+	clientReadMax  = 64 << 10 // collectors send nothing but control frames
+	closeCodeNoWS  = 1002     // reported when the WebSocket handshake itself failed
+	closeCodeWrite = 1006     // reported when the connection broke under a write
 )
 
 // client is one WebSocket subscriber inside a child.
@@ -68,6 +66,8 @@ func newClient(s *server, h handoffHeader, raw net.Conn, pre []byte, maxFrames i
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
+	// Every byte after the 101 goes to the socket itself (conn, with the bytes read ahead, hides its fd).
+	c.out = newConnWriter(raw, func() { s.flush.mark(c) })
 	c.q.onPush = func() {
 		if c.live.Load() {
 			s.flush.mark(c)
@@ -144,8 +144,6 @@ func (c *client) run() {
 	// connected must reach it. Frames queue up until the writer starts; teardown leaves the streams
 	// if the handshake fails.
 	c.srv.feed.subscribe(c)
-	// The socket itself: conn (with the bytes read ahead) hides its fd.
-	c.out = newConnWriter(c.raw, writeTimeout, func() { c.srv.flush.mark(c) })
 	ws, err := websocket.Accept(newHijackWriter(conn, br, c.out), req, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the parent authenticated the upgrade; collectors send no Origin
 		CompressionMode:    websocket.CompressionDisabled,
@@ -196,22 +194,36 @@ func (c *client) writeLoop() {
 	c.logWriteFailure()
 }
 
-// writeFailed closes a client whose connection broke under a write (or did not take pending bytes
-// within writeTimeout): no close frame can follow, the client sees the connection end (1006). It
-// is called by the flusher, which must never wait, so the log line is left to the client's own
-// goroutine (logWriteFailure): a log write can block on a busy parent's stderr pipe.
+// writeFailed closes a client whose connection broke under a write: no close frame can follow,
+// the client sees the connection end (1006). It is called by the flusher, which must never wait,
+// so the log line is left to the client's own goroutine (logWriteFailure): a log write can block
+// on a busy parent's stderr pipe.
 func (c *client) writeFailed(err error) {
-	wasClosing := c.isClosing()
-	why := "write failed"
-	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
-		why = fmt.Sprintf("write timed out (%s)", writeTimeout)
+	c.failed(err, "write failed", closeCodeWrite, fmt.Sprintf("write failed: %v", err), false)
+}
+
+// stall closes a client that took no bytes at all for the stall timeout (1008). A slow client
+// that takes anything is never closed: it reads the data log at its own position instead.
+func (c *client) stall(d time.Duration) {
+	if c.isClosing() {
+		return
 	}
+	c.srv.stalled.Add(1)
+	why := fmt.Sprintf("stalled: took no bytes for %s", d.Round(time.Second))
+	c.failed(errStalled, why, protocol.CloseSlowConsumer, why+"; resume from your last cursor", true)
+}
+
+var errStalled = errors.New("client stalled")
+
+// failed records why the flusher closed c, for logWriteFailure, and closes it.
+func (c *client) failed(err error, why string, code int, reason string, sendFrame bool) {
+	wasClosing := c.isClosing()
 	c.failMu.Lock()
 	if c.failErr == nil {
 		c.failErr, c.failWhy, c.failQuiet = err, why, wasClosing
 	}
 	c.failMu.Unlock()
-	c.close(closeCodeWrite, fmt.Sprintf("%s: %v", why, err), false)
+	c.close(code, reason, sendFrame)
 }
 
 // logWriteFailure logs, once the client is closing, the write failure that closed it, if any.
@@ -224,7 +236,7 @@ func (c *client) logWriteFailure() {
 	case quiet: // it was closing anyway (the peer left, CloseClient, ...)
 		c.srv.log.Debug("write failed while closing", "client", c.info.ID, "remote", c.info.Remote, "err", err)
 	default:
-		c.srv.log.Warn("client connection dropped: "+why, "client", c.info.ID, "key", c.info.Key, "remote", c.info.Remote,
+		c.srv.log.Warn("client closed: "+why, "client", c.info.ID, "key", c.info.Key, "remote", c.info.Remote,
 			"queued", c.q.depth(), "sent", c.sent.Load(), "err", err)
 	}
 }
@@ -264,14 +276,17 @@ func truncateReason(s string) string {
 	return s
 }
 
-func (c *client) stats() ClientStats {
-	return ClientStats{ID: c.info.ID, Key: c.info.Key, Remote: c.info.Remote,
-		ConnectedSince: c.info.ConnectedSince, FramesSent: c.sent.Load(), QueueDepth: c.q.depth()}
-}
+// stalledAfter is how long a client may take no bytes before /status calls it stalled: the
+// stall timeout's half, at most 10 s.
+func stalledAfter(timeout time.Duration) time.Duration { return min(timeout/2, 10*time.Second) }
 
-// slowConsumer closes a client whose queue overflowed: the broadcast does not wait for anyone.
-func (c *client) slowConsumer() {
-	c.srv.log.Warn("client too slow; closing", "client", c.info.ID, "key", c.info.Key, "remote", c.info.Remote,
-		"queued", c.q.depth(), "sent", c.sent.Load())
-	c.close(protocol.CloseSlowConsumer, fmt.Sprintf("slow consumer: more than %d frames queued; resume from your last cursor", c.q.maxFrames), true)
+func (c *client) stats(now time.Time, stallTimeout time.Duration) ClientStats {
+	st := ClientStats{ID: c.info.ID, Key: c.info.Key, Remote: c.info.Remote,
+		ConnectedSince: c.info.ConnectedSince, FramesSent: c.sent.Load(), QueueDepth: c.q.depth(),
+		State: StateLive}
+	st.BytesSent = c.out.written.Load()
+	if c.out.stuckFor(now) >= stalledAfter(stallTimeout) {
+		st.State = StateStalled
+	}
+	return st
 }

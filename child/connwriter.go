@@ -6,10 +6,11 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/shardeum/distributor/quietio"
+	"golang.org/x/sys/unix"
 )
 
 // connWriter is the one way bytes reach a client's connection after the 101: the flusher offers
@@ -19,24 +20,30 @@ import (
 //
 // Nothing here waits for a slow client while the connection is open: offer and retry make one
 // non-blocking write(2) and keep what the socket did not take as pending, which the flusher
-// retries on its next rounds; bytes pending for longer than timeout fail the connection. Only
-// once sealed (closing) does Write block, for at most timeout, so the close frame goes out.
+// retries on its next rounds. A slow client is never failed here: the flusher reads stuckFor
+// and closes a client that took no byte at all for the stall timeout. Only once sealed
+// (closing) does Write block, for at most closeTimeout, so the close frame goes out.
 // The flusher never waits for the lock either (tryLock): a client busy closing is skipped.
 type connWriter struct {
 	conn      net.Conn
 	raw       syscall.RawConn // nil when conn has no fd (net.Pipe in tests): see tryWrite
-	timeout   time.Duration
-	onPending func() // a control frame was left pending: the flusher must come back
+	onPending func()          // a control frame was left pending: the flusher must come back
 
-	mu         sync.Mutex
-	pending    []byte    // accepted, not yet on the connection
-	stuckSince time.Time // when pending last became non-empty
-	sealed     bool      // the close frame is being written: no data frame may follow it
-	err        error     // sticky: the connection broke
+	mu      sync.Mutex
+	pending []byte // accepted, not yet on the connection
+	sealed  bool   // the close frame is being written: no data frame may follow it
+	err     error  // sticky: the connection broke
+	// stuckSince is when the socket last took bytes while some were pending, or when pending
+	// became non-empty (unix nanoseconds; 0 while nothing is pending). Read without the lock.
+	stuckSince atomic.Int64
+	written    atomic.Uint64 // bytes the socket took
 }
 
-func newConnWriter(conn net.Conn, timeout time.Duration, onPending func()) *connWriter {
-	w := &connWriter{conn: conn, timeout: timeout, onPending: onPending}
+// closeTimeout bounds the blocking write of what is pending and the close frame, once sealed.
+const closeTimeout = 5 * time.Second
+
+func newConnWriter(conn net.Conn, onPending func()) *connWriter {
+	w := &connWriter{conn: conn, onPending: onPending}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			w.raw = raw
@@ -72,14 +79,22 @@ func (w *connWriter) offerLocked(p []byte, now time.Time) (blocked bool, err err
 	}
 	if n < len(p) {
 		w.pending = append(w.pending[:0], p[n:]...)
-		w.stuckSince = now
+		w.stuckSince.Store(now.UnixNano())
 		return true, nil
 	}
 	return false, nil
 }
 
-// retryLocked writes what is pending without waiting; it fails the connection once bytes have
-// been pending for longer than timeout.
+// stuckFor is how long the socket has taken no bytes while some were pending (0: none pending).
+func (w *connWriter) stuckFor(now time.Time) time.Duration {
+	since := w.stuckSince.Load()
+	if since == 0 {
+		return 0
+	}
+	return max(now.Sub(time.Unix(0, since)), 0)
+}
+
+// retryLocked writes what is pending without waiting.
 func (w *connWriter) retryLocked(now time.Time) (blocked bool, err error) {
 	if w.err != nil || len(w.pending) == 0 {
 		return false, w.err
@@ -90,8 +105,8 @@ func (w *connWriter) retryLocked(now time.Time) (blocked bool, err error) {
 	}
 	if n < len(w.pending) {
 		w.pending = w.pending[:copy(w.pending, w.pending[n:])]
-		if now.Sub(w.stuckSince) > w.timeout {
-			return false, w.fail(len(w.pending), fmt.Errorf("not taken within %s: %w", w.timeout, os.ErrDeadlineExceeded))
+		if n > 0 {
+			w.stuckSince.Store(now.UnixNano())
 		}
 		return true, nil
 	}
@@ -100,6 +115,7 @@ func (w *connWriter) retryLocked(now time.Time) (blocked bool, err error) {
 }
 
 func (w *connWriter) release() {
+	w.stuckSince.Store(0)
 	if cap(w.pending) > pendingKeep {
 		w.pending = nil
 	} else {
@@ -122,20 +138,30 @@ func (w *connWriter) tryWrite(p []byte) (int, error) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			err = nil
 		}
+		w.written.Add(uint64(n))
 		return n, err
 	}
 	var n int
 	var werr error
 	err := w.raw.Write(func(fd uintptr) bool {
-		n, werr = quietio.Write(fd, p)
+		for {
+			n, werr = unix.Write(int(fd), p)
+			if werr != unix.EINTR {
+				break
+			}
+		}
 		return true // never wait for the poller: the flusher comes back
 	})
 	if errors.Is(werr, syscall.EAGAIN) {
-		werr = nil
+		n, werr = 0, nil
+	}
+	if n < 0 {
+		n = 0
 	}
 	if err == nil {
 		err = werr
 	}
+	w.written.Add(uint64(n))
 	return n, err
 }
 
@@ -148,7 +174,7 @@ func (w *connWriter) seal() {
 
 // Write is what coder/websocket's buffered writer flushes to (control frames). They go after what
 // is pending: while the connection is open, without waiting (the flusher is told to come back
-// for what the socket does not take); once sealed, blocking for at most timeout, so that the
+// for what the socket does not take); once sealed, blocking for at most closeTimeout, so that the
 // close frame is out before coder/websocket waits for the peer's.
 func (w *connWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
@@ -157,12 +183,13 @@ func (w *connWriter) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	if len(w.pending) == 0 {
-		w.stuckSince = time.Now()
+		w.stuckSince.Store(time.Now().UnixNano())
 	}
 	w.pending = append(w.pending, p...)
 	if w.sealed {
-		_ = w.conn.SetWriteDeadline(time.Now().Add(w.timeout))
-		_, err := w.conn.Write(w.pending)
+		_ = w.conn.SetWriteDeadline(time.Now().Add(closeTimeout))
+		n, err := w.conn.Write(w.pending)
+		w.written.Add(uint64(n))
 		_ = w.conn.SetWriteDeadline(time.Time{})
 		w.release()
 		if err != nil {

@@ -24,6 +24,7 @@ type flusher struct {
 	quit  chan struct{}
 	done  chan struct{}
 	delay atomic.Int64 // coalescing delay in nanoseconds (0: write as soon as woken)
+	stall atomic.Int64 // a blocked client that took no bytes this long (ns) is closed; 0: never
 	// inFlight (nil: never) says lines are read and not yet published; set before run.
 	inFlight func() bool
 
@@ -61,6 +62,8 @@ func (fl *flusher) mark(c *client) {
 func (fl *flusher) setDelay(d time.Duration) { fl.delay.Store(int64(max(d, 0))) }
 
 func (fl *flusher) getDelay() time.Duration { return time.Duration(fl.delay.Load()) }
+
+func (fl *flusher) setStallTimeout(d time.Duration) { fl.stall.Store(int64(max(d, 0))) }
 
 func (fl *flusher) run() {
 	defer close(fl.done)
@@ -124,8 +127,9 @@ func (fl *flusher) stop() {
 }
 
 // retryBlocked retries every blocked client's pending bytes; those written out get their queues
-// written in this round.
+// written in this round, and those that took no bytes for the stall timeout are closed.
 func (fl *flusher) retryBlocked(now time.Time) {
+	stall := time.Duration(fl.stall.Load())
 	still := fl.blocked[:0]
 	for _, c := range fl.blocked {
 		if c.isClosing() {
@@ -142,6 +146,9 @@ func (fl *flusher) retryBlocked(now time.Time) {
 		case err != nil:
 			c.blocked = false
 			c.writeFailed(err)
+		case blocked && stall > 0 && c.out.stuckFor(now) >= stall:
+			c.blocked = false
+			c.stall(c.out.stuckFor(now))
 		case blocked:
 			still = append(still, c)
 		default:

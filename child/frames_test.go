@@ -37,6 +37,25 @@ type received struct {
 	reason  string
 	changed chan struct{}
 	done    chan struct{}
+	resumed chan struct{} // non-nil while paused: closed by resume
+}
+
+// pause stops reading (after the read in progress, if any) until resume.
+func (r *received) pause() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.resumed == nil {
+		r.resumed = make(chan struct{})
+	}
+}
+
+func (r *received) resume() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.resumed != nil {
+		close(r.resumed)
+		r.resumed = nil
+	}
 }
 
 // collect reads ws until it ends. The test's cleanup waits for the reading goroutine.
@@ -53,6 +72,12 @@ func collect(t *testing.T, ws *websocket.Conn, key protocol.HashKey) *received {
 func (r *received) run(ws *websocket.Conn) {
 	defer close(r.done)
 	for {
+		r.mu.Lock()
+		resumed := r.resumed
+		r.mu.Unlock()
+		if resumed != nil {
+			<-resumed
+		}
 		_, data, err := ws.Read(context.Background())
 		if err != nil {
 			r.mu.Lock()

@@ -64,13 +64,13 @@ func TestReaderRecoveryClearsHealth(t *testing.T) {
 	release := func() { once.Do(func() { close(reopen) }) }
 	t.Cleanup(release)
 	receiptOpens := 0
-	f.open = func(st logreader.Stream, start logreader.Start, live bool) (Source, error) {
+	f.open = func(st logreader.Stream, start logreader.Start, live bool, _ func(error)) (Source, error) {
 		if st != logreader.Receipt || !live {
-			return real(st, start, live)
+			return real(st, start, live, nil)
 		}
 		receiptOpens++ // only the receipt hub's goroutines open its live reader, one at a time
 		if receiptOpens == 1 {
-			src, err := real(st, start, live)
+			src, err := real(st, start, live, nil)
 			if err != nil {
 				return nil, err
 			}
@@ -80,7 +80,7 @@ func TestReaderRecoveryClearsHealth(t *testing.T) {
 			close(reopening)
 			<-reopen
 		}
-		return real(st, start, live)
+		return real(st, start, live, nil)
 	}
 	fd, _, err := f.start(cfg)
 	if err != nil {

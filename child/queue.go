@@ -10,7 +10,8 @@ type frame struct {
 }
 
 // outQueue is a client's bounded outbound queue. The broadcaster never blocks on it: push fails when
-// the client is too far behind, and the client is then closed (1008).
+// the client is too far behind, and the stream then moves the client to a catch-up reader of its
+// own (hub.toLog), which refills the queue only as the client drains it (lowWait).
 type outQueue struct {
 	maxFrames int
 	maxBytes  int
@@ -20,7 +21,7 @@ type outQueue struct {
 	head   int
 	bytes  int
 	onPush func()        // called after each push (the client marks itself for the flusher)
-	space  chan struct{} // closed (and replaced) when frames are taken: see roomWait
+	space  chan struct{} // closed (and replaced) when frames are taken: see lowWait
 }
 
 func newOutQueue(maxFrames, maxBytes int) *outQueue {
@@ -55,7 +56,7 @@ func (q *outQueue) pushed() {
 	}
 }
 
-// pushForce queues f whatever the bounds: for frames a catch-up already paced (see roomWait).
+// pushForce queues f whatever the bounds: for frames a catch-up already paced (see lowWait).
 func (q *outQueue) pushForce(f *frame) {
 	q.mu.Lock()
 	q.items = append(q.items, f)
@@ -64,13 +65,21 @@ func (q *outQueue) pushForce(f *frame) {
 	q.pushed()
 }
 
-// roomWait returns nil when the queue is at most half full, else a channel closed at the next take.
-// A catch-up reader paces itself with it, so a resuming client is fed as fast as it reads and no
-// faster, and its live streams keep room.
-func (q *outQueue) roomWait() <-chan struct{} {
+// A catch-up reader keeps at most this much of its client's queue filled (frames and bytes): its
+// frames are signed for that client alone, so this, not how far behind the client is, bounds what
+// a lagging client holds in memory.
+const (
+	lowFrames = 64
+	lowBytes  = 128 << 10
+)
+
+// lowWait returns nil when the queue holds at most lowFrames frames and lowBytes bytes, else a
+// channel closed at the next take. A catch-up reader paces itself with it, so a lagging or
+// resuming client is fed as fast as it reads and no faster, and its live streams keep room.
+func (q *outQueue) lowWait() <-chan struct{} {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.items)-q.head <= q.maxFrames/2 && q.bytes <= q.maxBytes/2 {
+	if len(q.items)-q.head <= lowFrames && q.bytes <= lowBytes {
 		return nil
 	}
 	if q.space == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +46,9 @@ type hubFeed struct {
 	wg   sync.WaitGroup
 	// readEvery paces the live readers (Pace): they look for new lines at most this often.
 	readEvery atomic.Int64
+	// catchUpCPU holds a token for each catch-up reader signing a line: together they use at most
+	// half the child's processors, so lagging clients cannot starve the shared stream.
+	catchUpCPU chan struct{}
 }
 
 // paceable is a Source that can be read in rounds (logreader.Reader).
@@ -66,10 +70,10 @@ func (f *hubFeed) paceSource(src Source) {
 
 // openFeed configures the child from the parent's config JSON and starts a reader per stream, each
 // at the live end of its stream.
-func openFeed(s *server, raw []byte) (feed, int, error) {
+func openFeed(s *server, raw []byte) (feed, limits, error) {
 	cfg, err := config.FromJSON(raw)
 	if err != nil {
-		return nil, 0, err
+		return nil, limits{}, err
 	}
 	poll := time.Duration(cfg.FileStreamIntervalMS) * time.Millisecond
 	f := &hubFeed{s: s, log: s.log, dir: cfg.DataLogDir}
@@ -79,17 +83,18 @@ func openFeed(s *server, raw []byte) (feed, int, error) {
 	return f.start(cfg)
 }
 
-func (f *hubFeed) start(cfg *config.Config) (feed, int, error) {
+func (f *hubFeed) start(cfg *config.Config) (feed, limits, error) {
 	f.setSigner(cfg)
 	f.ctx, f.cancel = context.WithCancel(context.Background())
+	f.catchUpCPU = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 	for _, st := range logreader.Streams {
-		src, err := f.open(st, logreader.Live, true)
+		src, err := f.open(st, logreader.Live, true, nil)
 		if err != nil {
 			for _, h := range f.hubs {
 				_ = h.src.Close()
 			}
 			f.cancel()
-			return nil, 0, fmt.Errorf("open %s reader in %s: %w", st, f.dir, err)
+			return nil, limits{}, fmt.Errorf("open %s reader in %s: %w", st, f.dir, err)
 		}
 		h := newHub(f, st, src)
 		f.hubs = append(f.hubs, h)
@@ -104,7 +109,7 @@ func (f *hubFeed) start(cfg *config.Config) (feed, int, error) {
 		go h.read()
 		go h.run()
 	}
-	return f, queueFrames(cfg), nil
+	return f, limitsOf(cfg), nil
 }
 
 // setSigner signs from now on with cfg's key, through the shared signature table if there is one.
@@ -117,11 +122,15 @@ func (f *hubFeed) setSigner(cfg *config.Config) protocol.Signer {
 	return signer
 }
 
-func queueFrames(cfg *config.Config) int {
-	if cfg.ClientQueueFrames > 0 {
-		return cfg.ClientQueueFrames
+func limitsOf(cfg *config.Config) limits {
+	lim := limits{queueFrames: cfg.ClientQueueFrames, stallTimeout: time.Duration(cfg.ClientStallTimeoutMS) * time.Millisecond}
+	if lim.queueFrames <= 0 {
+		lim.queueFrames = config.DefaultClientQueueFrames
 	}
-	return config.DefaultClientQueueFrames
+	if lim.stallTimeout <= 0 {
+		lim.stallTimeout = config.DefaultClientStallTimeoutMS * time.Millisecond
+	}
+	return lim
 }
 
 func (f *hubFeed) hub(stream string) *hub {
@@ -159,6 +168,25 @@ func (f *hubFeed) subscribe(c *client) {
 	}
 }
 
+// lag fills in c's state and lag from its most lagging stream.
+func (f *hubFeed) lag(c *client, now time.Time, st *ClientStats) {
+	for _, h := range f.hubs {
+		lines, age, lagging := h.lag(c, now)
+		if !lagging {
+			continue
+		}
+		if st.State == StateLive {
+			st.State = StateLagging
+		}
+		if lines < 0 || st.LagLines < 0 {
+			st.LagLines = -1
+		} else {
+			st.LagLines = max(st.LagLines, lines)
+		}
+		st.LagSeconds = max(st.LagSeconds, age.Seconds())
+	}
+}
+
 func (f *hubFeed) unsubscribe(c *client) {
 	for _, h := range f.hubs {
 		h.leave(c)
@@ -180,7 +208,7 @@ func (f *hubFeed) reload(raw []byte) error {
 	}
 	signer := f.setSigner(cfg)
 	f.s.mu.Lock()
-	f.s.maxFrames = queueFrames(cfg)
+	f.s.setLimits(limitsOf(cfg))
 	f.s.mu.Unlock()
 	if cfg.DataLogDir != f.dir {
 		f.log.Warn("DATA_LOG_DIR changed; this child keeps reading the old directory until it is replaced",
@@ -265,9 +293,11 @@ type hub struct {
 	subs      map[*client]struct{}
 	pending   map[*client]*catchup
 	pos       string // cursor of the last line published
-	entries   uint64
-	lastErr   string // the reader's failure, until a replacement reader is open
-	lastProb  string // the last failure, kept after recovery (for /status)
+	entries   uint64 // lines published (skipped ones too): a line's number in this hub
+	newestAt  time.Time
+	marks     []lineMark // when some lines were published, one a second at most: see publishedAt
+	lastErr   string     // the reader's failure, until a replacement reader is open
+	lastProb  string     // the last failure, kept after recovery (for /status)
 }
 
 func newHub(f *hubFeed, st logreader.Stream, src Source) *hub {
@@ -400,14 +430,14 @@ func (h *hub) readerFailed(ctx context.Context, err error, last string) string {
 	if p, perr := logreader.ParsePosition(last); perr == nil && !p.IsZero() {
 		start = logreader.After(p)
 	}
-	src, err := h.f.open(h.stream, start, true)
+	src, err := h.f.open(h.stream, start, true, nil)
 	if err != nil && start != logreader.Live {
 		lost := fmt.Sprintf("cannot resume after %s (%v); reading live: lines in between are lost", last, err)
 		h.f.s.events.problem(string(h.stream), lost)
 		h.mu.Lock()
 		h.lastProb = lost
 		h.mu.Unlock()
-		src, err = h.f.open(h.stream, logreader.Live, true)
+		src, err = h.f.open(h.stream, logreader.Live, true, nil)
 		if err == nil {
 			last = ""
 			if p, ok := src.(positioner); ok {
@@ -437,10 +467,14 @@ func (h *hub) readerFailed(ctx context.Context, err error, last string) string {
 }
 
 // publish appends a frame to the ring and queues it for every live subscriber; data nil means the
-// line at cursor was skipped (it still moves resuming clients along).
+// line at cursor was skipped (it still moves resuming clients along). A subscriber whose queue is
+// full moves to the data log: it is fed from then on by a catch-up reader of its own, started just
+// after the last line it was queued.
 func (h *hub) publish(cursor string, data []byte) {
-	var slow []*client
+	var moved, cut []*client
+	now := time.Now()
 	h.mu.Lock()
+	prev, prevIndex := h.pos, int64(h.entries)
 	if data != nil {
 		h.seq++
 		// Free the slot the new frame takes before storing it: evicting after the store would
@@ -462,7 +496,11 @@ func (h *hub) publish(cursor string, data []byte) {
 			}
 			if !c.q.push(fr) {
 				delete(h.subs, c)
-				slow = append(slow, c)
+				if h.toLogLocked(c, prev, prevIndex) {
+					moved = append(moved, c)
+				} else {
+					cut = append(cut, c)
+				}
 			}
 		}
 	}
@@ -471,18 +509,97 @@ func (h *hub) publish(cursor string, data []byte) {
 	for c, cu := range h.pending {
 		if cu.lastSent == cursor {
 			h.f.log.Debug("hub reached a catch-up", "client", c.info.ID, "stream", h.stream)
-			delete(h.pending, c)
-			h.subs[c] = struct{}{}
-			cu.joined = true
+			h.joinedLocked(c, cu)
 			cu.cancel()
 		}
 	}
 	h.pos = cursor
 	h.entries++
-	h.mu.Unlock()
-	for _, c := range slow {
-		c.slowConsumer()
+	h.newestAt = now
+	if n := len(h.marks); n == 0 || now.Sub(h.marks[n-1].at) >= time.Second {
+		if n >= maxMarks {
+			h.marks = append(h.marks[:0], h.marks[n/2:]...)
+		}
+		h.marks = append(h.marks, lineMark{line: int64(h.entries), at: now})
 	}
+	h.mu.Unlock()
+	for _, c := range moved {
+		h.f.log.Info("client fell behind; reading the data log at its own position", "client", c.info.ID,
+			"key", c.info.Key, "remote", c.info.Remote, "stream", h.stream, "after", prev, "queued", c.q.depth())
+	}
+	for _, c := range cut {
+		h.f.log.Warn("client fell behind and the stream has no position to read it from; closing", "client", c.info.ID,
+			"key", c.info.Key, "remote", c.info.Remote, "stream", h.stream)
+		c.close(protocol.CloseSlowConsumer, "slow consumer: the stream cannot be re-read here; resume from your last cursor", true)
+	}
+}
+
+// lineMark records that line (a hub line number) was published at at.
+type lineMark struct {
+	line int64
+	at   time.Time
+}
+
+// maxMarks bounds a hub's marks: about an hour of a busy stream at one a second.
+const maxMarks = 4096
+
+// publishedAt is about when line n was published (at most a second early), or the oldest time
+// known when it is older than every mark (h.mu held).
+func (h *hub) publishedAt(n int64) time.Time {
+	i := sort.Search(len(h.marks), func(i int) bool { return h.marks[i].line > n })
+	if i == 0 {
+		if len(h.marks) == 0 {
+			return time.Time{}
+		}
+		return h.marks[0].at
+	}
+	return h.marks[i-1].at
+}
+
+// toLogLocked moves c, which could not take the line after prev (the prevIndex-th), to a catch-up
+// reader started just after prev. It reports false when the hub cannot do that (no position).
+func (h *hub) toLogLocked(c *client, prev string, prevIndex int64) bool {
+	if prev == "" || h.f.ctx.Err() != nil {
+		return false
+	}
+	if _, err := logreader.ParsePosition(prev); err != nil {
+		return false
+	}
+	h.f.s.movedToLog.Add(1)
+	h.startCatchUpLocked(c, &catchup{lastSent: prev, index: prevIndex, moved: true})
+	return true
+}
+
+// joinedLocked ends c's catch-up on this stream: the hub's broadcast feeds it from now on.
+func (h *hub) joinedLocked(c *client, cu *catchup) {
+	delete(h.pending, c)
+	h.subs[c] = struct{}{}
+	cu.joined = true
+	if cu.moved {
+		h.f.s.rejoined.Add(1)
+	}
+}
+
+// lag reports whether c is fed by a catch-up reader on this stream, and how far behind it is:
+// lines published and not yet queued for it (-1: unknown, a resume cursor) and the age of the
+// first of them.
+func (h *hub) lag(c *client, now time.Time) (lines int64, age time.Duration, lagging bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cu := h.pending[c]
+	if cu == nil {
+		return 0, 0, false
+	}
+	if cu.index < 0 {
+		return -1, 0, true
+	}
+	lines = int64(h.entries) - cu.index
+	if lines > 0 {
+		if at := h.publishedAt(cu.index + 1); !at.IsZero() {
+			age = max(now.Sub(at), 0)
+		}
+	}
+	return lines, age, true
 }
 
 func (h *hub) evict() {
@@ -539,11 +656,16 @@ func (h *hub) join(c *client, after string) {
 		return
 	}
 	h.f.log.Debug("resuming from disk", "client", c.info.ID, "stream", h.stream, "cursor", after)
+	h.startCatchUpLocked(c, &catchup{lastSent: after, index: -1})
+}
+
+// startCatchUpLocked starts feeding c from a reader of its own, just after cu.lastSent.
+func (h *hub) startCatchUpLocked(c *client, cu *catchup) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	stopWithFeed := context.AfterFunc(h.f.ctx, cancel)
-	cu := &catchup{lastSent: after, cancel: cancel}
+	cu.cancel = cancel
 	h.pending[c] = cu
-	pos, _ := logreader.ParsePosition(after)
+	pos, _ := logreader.ParsePosition(cu.lastSent)
 	h.f.wg.Add(1)
 	go func() {
 		defer h.f.wg.Done()
@@ -563,26 +685,43 @@ func (h *hub) leave(c *client) {
 	h.mu.Unlock()
 }
 
-// catchup is a resuming client's progress on one stream before it joins the hub.
+// catchup is a client's own reader on one stream, until it (re)joins the hub: a client that
+// resumed from a cursor older than the ring, or that fell behind the broadcast (moved).
 type catchup struct {
-	lastSent string // cursor of the last line sent to the client (or its resume cursor)
+	lastSent string // cursor of the last line queued for the client (or its resume cursor)
+	index    int64  // the hub's number of the line at lastSent; -1 when unknown (a resume cursor)
+	moved    bool   // the client fell behind the broadcast (not a resume)
 	joined   bool
 	cancel   context.CancelFunc
 }
 
+// linesLost reports whether a problem a catch-up reader stepped over means lines it had still to
+// send are gone (the writer rotated them away, or replaced or truncated their file).
+func linesLost(k logreader.ProblemKind) bool {
+	return k == logreader.ProblemGap || k == logreader.ProblemReplaced || k == logreader.ProblemTruncated
+}
+
 // catchUp feeds c from its own reader, started after pos, until its reader reaches a line still in
 // the hub's ring (then the rest comes from the ring and c joins the broadcast), or the hub reaches
-// the last line the reader sent (publish joins c). Frames are signed for c alone here. Both checks
-// happen under the hub's lock, so each line reaches c exactly once.
+// the last line the reader sent (publish joins c). It reads only as fast as c drains its queue
+// (lowWait), so however far behind c is, it holds a few frames in memory. Frames are signed for
+// c alone (or their signatures found in the shared table). Both checks happen under the hub's
+// lock, so each line reaches c exactly once.
 func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup, pos logreader.Position) {
-	src, err := h.f.open(h.stream, logreader.After(pos), false)
+	var lost *logreader.Problem // set by the reader, on this goroutine, inside Next
+	src, err := h.f.open(h.stream, logreader.After(pos), false, func(err error) {
+		var p *logreader.Problem
+		if lost == nil && errors.As(err, &p) && linesLost(p.Kind) {
+			lost = p
+		}
+	})
 	if err != nil {
-		h.catchUpFailed(c, pos, err)
+		h.catchUpFailed(c, cu, err)
 		return
 	}
 	defer src.Close()
 	for {
-		for wait := c.q.roomWait(); wait != nil; wait = c.q.roomWait() {
+		for wait := c.q.lowWait(); wait != nil; wait = c.q.lowWait() {
 			select {
 			case <-wait:
 			case <-ctx.Done():
@@ -590,15 +729,21 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup, pos logreader
 			}
 		}
 		e, err := src.Next(ctx)
+		if err == nil && lost != nil {
+			err = fmt.Errorf("%w: %v", logreader.ErrPositionGone, lost)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			h.catchUpFailed(c, pos, err)
+			h.catchUpFailed(c, cu, err)
 			return
 		}
 		cursor := e.Pos.String()
-		data, ferr := h.f.signer.Load().Frame(h.kind, e.Line, cursor)
+		data, ferr, ok := h.signCatchUp(ctx, e.Line, cursor)
+		if !ok {
+			return
+		}
 		h.mu.Lock()
 		if cu.joined || h.pending[c] != cu {
 			h.mu.Unlock()
@@ -607,9 +752,7 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup, pos logreader
 		if seq, ok := h.ringFrom(c, cursor); ok {
 			h.f.log.Debug("catch-up met the ring", "client", c.info.ID, "stream", h.stream, "ring_frames", h.seq-seq+1)
 			h.replayLocked(c, seq)
-			delete(h.pending, c)
-			h.subs[c] = struct{}{}
-			cu.joined = true
+			h.joinedLocked(c, cu)
 			h.mu.Unlock()
 			return
 		}
@@ -617,25 +760,53 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup, pos logreader
 			c.q.pushForce(&frame{cursor: cursor, data: data})
 		}
 		cu.lastSent = cursor
+		if cu.index >= 0 {
+			cu.index++
+		}
 		h.mu.Unlock()
 	}
 }
 
-func (h *hub) catchUpFailed(c *client, pos logreader.Position, err error) {
-	h.mu.Lock()
-	delete(h.pending, c)
-	h.mu.Unlock()
-	if errors.Is(err, logreader.ErrPositionGone) {
-		h.f.log.Info("resume cursor gone", "client", c.info.ID, "stream", h.stream, "cursor", pos.String())
-		c.close(protocol.CloseCursorGone, truncateReason(fmt.Sprintf("resume cursor for %s is no longer on disk; resume without it", h.stream)), true)
-		return
+// signCatchUp signs a catch-up line once a token of the feed's catch-up share is free. It reports
+// false when ctx ended first.
+func (h *hub) signCatchUp(ctx context.Context, line []byte, cursor string) ([]byte, error, bool) {
+	select {
+	case h.f.catchUpCPU <- struct{}{}:
+	case <-ctx.Done():
+		return nil, nil, false
 	}
-	h.f.log.Error("catch-up reader failed", "client", c.info.ID, "stream", h.stream, "cursor", pos.String(), "err", err)
-	c.close(protocol.CloseInternal, truncateReason(fmt.Sprintf("cannot resume %s: %v", h.stream, err)), true)
+	defer func() { <-h.f.catchUpCPU }()
+	data, err := h.f.signer.Load().Frame(h.kind, line, cursor)
+	return data, err, true
+}
+
+func (h *hub) catchUpFailed(c *client, cu *catchup, err error) {
+	now := time.Now()
+	lines, age, _ := h.lag(c, now)
+	h.mu.Lock()
+	if h.pending[c] == cu {
+		delete(h.pending, c)
+	}
+	h.mu.Unlock()
+	switch {
+	case errors.Is(err, logreader.ErrPositionGone) && cu.moved:
+		h.f.s.lapped.Add(1)
+		h.f.log.Warn("client lapped: the writer rotated its next line away; closing", "client", c.info.ID,
+			"key", c.info.Key, "remote", c.info.Remote, "stream", h.stream, "after", cu.lastSent,
+			"lag_lines", lines, "lag_seconds", age.Seconds(), "err", err)
+		c.close(protocol.CloseCursorGone, truncateReason(fmt.Sprintf("lapped on %s: %d lines (%s) behind, the next one was rotated away; resume without a cursor",
+			h.stream, lines, age.Round(time.Second))), true)
+	case errors.Is(err, logreader.ErrPositionGone):
+		h.f.log.Info("resume cursor gone", "client", c.info.ID, "stream", h.stream, "cursor", cu.lastSent, "err", err)
+		c.close(protocol.CloseCursorGone, truncateReason(fmt.Sprintf("resume cursor for %s is no longer on disk; resume without it", h.stream)), true)
+	default:
+		h.f.log.Error("catch-up reader failed", "client", c.info.ID, "stream", h.stream, "cursor", cu.lastSent, "err", err)
+		c.close(protocol.CloseInternal, truncateReason(fmt.Sprintf("cannot read %s from the data log: %v", h.stream, err)), true)
+	}
 }
 
 func (h *hub) stats() ReaderStats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return ReaderStats{Stream: string(h.stream), Position: h.pos, Err: h.lastErr, LastErr: h.lastProb, Entries: h.entries}
+	return ReaderStats{Stream: string(h.stream), Position: h.pos, Err: h.lastErr, LastErr: h.lastProb, Entries: h.entries, NewestAt: h.newestAt}
 }

@@ -257,69 +257,6 @@ func TestCursorGone(t *testing.T) {
 	}
 }
 
-// TestSlowConsumer: a client that stops reading is closed with 1008 once its queue is full, while
-// another client receives everything; the slow one then resumes from its last cursor.
-func TestSlowConsumer(t *testing.T) {
-	checkGoroutines(t)
-	l := newLogs(t, 1000, 10)
-	l.pad = strings.Repeat("s", 4000)
-	cfg := testConfig(t, l.dir, 64)
-	ev := newEvents()
-	p := spawn(t, cfg, ev)
-	fp := newFakeParent(t)
-	fast, err := dialVia(t, fp, p, child.Handoff{ClientID: "fast", Key: "f"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev.waitConnected(t, "fast")
-	rf := collectLight(t, fast, hashKey(t, cfg))
-	slow, err := dialVia(t, fp, p, child.Handoff{ClientID: "slow", Key: "s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev.waitConnected(t, "slow")
-	// The slow client reads nothing: its socket buffers fill, then its queue, then it is dropped.
-	// The writer keeps pace with the fast client (whose queue is small too).
-	closed := false
-	for batch := 0; batch < 2000 && !closed; batch++ {
-		rf.waitCount("receipt", l.seq["receipt"]-32)
-		l.append("receipt", 16)
-		ev.mu.Lock()
-		for _, c := range ev.closed {
-			closed = closed || c.id == "slow"
-		}
-		ev.mu.Unlock()
-	}
-	c := ev.waitClosed(t, "slow")
-	if c.code != protocol.CloseSlowConsumer {
-		t.Fatalf("slow client closed with %+v", c)
-	}
-	total := l.seq["receipt"]
-	rf.waitCount("receipt", total)
-	assertRun(t, "fast client", seqs(rf.snapshot(), "receipt"), 1, total)
-
-	// Now the slow client reads: what was in flight, then the 1008 close.
-	rs := collect(t, slow, hashKey(t, cfg))
-	code, _ := rs.waitEnd()
-	if code != websocket.StatusPolicyViolation {
-		t.Fatalf("slow client saw close %d, want 1008", code)
-	}
-	got := seqs(rs.snapshot(), "receipt")
-	assertRun(t, "slow client before its close", got, 1, len(got))
-	if len(got) == 0 || len(got) >= total {
-		t.Fatalf("slow client got %d of %d frames", len(got), total)
-	}
-	// It resumes from its last frame and misses nothing.
-	last := rs.snapshot()[len(got)-1].cursor
-	again, err := dialVia(t, fp, p, child.Handoff{ClientID: "slow2", Key: "s", Cursor: map[string]string{"receipt": last}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ra := collect(t, again, hashKey(t, cfg))
-	ra.waitCount("receipt", total-len(got))
-	assertRun(t, "slow client resumed", seqs(ra.snapshot(), "receipt"), len(got)+1, total)
-}
-
 // TestPaceCoalescesWrites: paced in rounds, lines appended ten at a time over about a round reach a
 // client in a few writes (the readers read once a round, and a round's frames go out together),
 // not one per append or per frame; the child reports its pace, and refuses a negative one.

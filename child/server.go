@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shardeum/distributor/protocol"
@@ -18,10 +19,17 @@ type feed interface {
 	subscribe(c *client)   // after the WebSocket handshake; starts live or resumed delivery
 	unsubscribe(c *client) // at teardown
 	stats() []ReaderStats
+	lag(c *client, now time.Time, st *ClientStats) // fills in whether (and how far) c lags
 	reload(cfg []byte) error
 	pace(readEvery time.Duration) // how often the live readers look for new lines
 	inFlight() bool               // lines read and not yet published: a round is still coming
 	stop()
+}
+
+// limits are the per-client bounds the configuration sets.
+type limits struct {
+	queueFrames  int           // frames queued in memory before a client moves to the data log
+	stallTimeout time.Duration // a client that takes no bytes this long is closed
 }
 
 // server is the child: it implements Control for the parent and owns the clients.
@@ -30,18 +38,21 @@ type server struct {
 	pid     int
 	recv    *handoffReceiver
 	events  *eventQueue
-	flush   *flusher                                       // writes every client's frames (started with the feed)
-	sigs    *sigTable                                      // shared with the other children, or nil
-	newFeed func(s *server, cfg []byte) (feed, int, error) // feed and per-client queue bound
+	flush   *flusher  // writes every client's frames (started with the feed)
+	sigs    *sigTable // shared with the other children, or nil
+	newFeed func(s *server, cfg []byte) (feed, limits, error)
 
-	mu        sync.Mutex
-	feed      feed
-	maxFrames int
-	batch     bool          // threads run as SCHED_BATCH (Pace)
-	round     time.Duration // Pace.FlushDelay
-	clients   map[string]*client
-	stopping  bool
-	wg        sync.WaitGroup // client goroutines
+	// Counts of the child's lifetime (Stats).
+	movedToLog, rejoined, lapped, stalled atomic.Uint64
+
+	mu       sync.Mutex
+	feed     feed
+	lim      limits
+	batch    bool          // threads run as SCHED_BATCH (Pace)
+	round    time.Duration // Pace.FlushDelay
+	clients  map[string]*client
+	stopping bool
+	wg       sync.WaitGroup // client goroutines
 
 	stopOnce sync.Once
 	done     chan struct{} // closed when the child should exit
@@ -68,11 +79,12 @@ func (s *server) Start(cfg []byte, events Events) error {
 	if s.feed != nil {
 		return errors.New("child already started")
 	}
-	f, maxFrames, err := s.newFeed(s, cfg)
+	f, lim, err := s.newFeed(s, cfg)
 	if err != nil {
 		return err
 	}
-	s.feed, s.maxFrames = f, maxFrames
+	s.feed = f
+	s.setLimits(lim)
 	f.pace(s.round)
 	s.flush.inFlight = f.inFlight
 	go s.flush.run()
@@ -117,7 +129,7 @@ func (s *server) admit(m handoffMsg) error {
 	case s.clients[m.hdr.ClientID] != nil:
 		return fmt.Errorf("client %s is already served by this child", m.hdr.ClientID)
 	}
-	c := newClient(s, m.hdr, m.conn, m.pre, s.maxFrames)
+	c := newClient(s, m.hdr, m.conn, m.pre, s.lim.queueFrames)
 	s.clients[c.info.ID] = c
 	s.wg.Add(1)
 	go func() {
@@ -125,6 +137,13 @@ func (s *server) admit(m handoffMsg) error {
 		c.run()
 	}()
 	return nil
+}
+
+// setLimits applies the configuration's per-client bounds (s.mu held): the queue bound to clients
+// admitted from now on, the stall timeout to every client.
+func (s *server) setLimits(lim limits) {
+	s.lim = lim
+	s.flush.setStallTimeout(lim.stallTimeout)
 }
 
 func (s *server) remove(c *client) {
@@ -192,14 +211,24 @@ func (s *server) Pace(p Pace) error {
 
 // Stats implements Control.
 func (s *server) Stats() (Stats, error) {
+	now := time.Now()
 	s.mu.Lock()
 	st := Stats{Pid: s.pid, Clients: make([]ClientStats, 0, len(s.clients)),
-		Pace: Pace{FlushDelay: s.round, Procs: runtime.GOMAXPROCS(0), Batch: s.batch}}
+		Pace:       Pace{FlushDelay: s.round, Procs: runtime.GOMAXPROCS(0), Batch: s.batch},
+		MovedToLog: s.movedToLog.Load(), Rejoined: s.rejoined.Load(), Lapped: s.lapped.Load(), Stalled: s.stalled.Load()}
+	clients := make([]*client, 0, len(s.clients))
 	for _, c := range s.clients {
-		st.Clients = append(st.Clients, c.stats())
+		clients = append(clients, c)
 	}
-	f := s.feed
+	f, stall := s.feed, s.lim.stallTimeout
 	s.mu.Unlock()
+	for _, c := range clients {
+		cs := c.stats(now, stall)
+		if f != nil {
+			f.lag(c, now, &cs)
+		}
+		st.Clients = append(st.Clients, cs)
+	}
 	if s.sigs != nil {
 		st.SigReused, st.SigSigned = s.sigs.reused.Load(), s.sigs.signed.Load()
 	}

@@ -16,13 +16,15 @@ type Source interface {
 }
 
 // sourceOpener opens a stream's Source at start. live is true for the stream's shared reader (its
-// problems are reported); catch-up readers re-read lines the shared reader already reported.
-type sourceOpener func(stream logreader.Stream, start logreader.Start, live bool) (Source, error)
+// problems are reported); catch-up readers re-read lines the shared reader already reported, so
+// their problems are only passed to onProblem (nil: dropped), where a catch-up learns that lines
+// it had still to send are gone.
+type sourceOpener func(stream logreader.Stream, start logreader.Start, live bool, onProblem func(error)) (Source, error)
 
 func dataLogOpener(dir string, poll time.Duration, log *slog.Logger, onProblem func(logreader.Stream, error)) sourceOpener {
 	quiet := slog.New(&minLevel{Handler: log.Handler(), min: slog.LevelError})
-	return func(stream logreader.Stream, start logreader.Start, live bool) (Source, error) {
-		o := logreader.Options{Dir: dir, Stream: stream, Start: start, Poll: poll, Logger: quiet}
+	return func(stream logreader.Stream, start logreader.Start, live bool, catchUpProblem func(error)) (Source, error) {
+		o := logreader.Options{Dir: dir, Stream: stream, Start: start, Poll: poll, Logger: quiet, OnProblem: catchUpProblem}
 		if live {
 			o.Logger = log
 			o.OnProblem = func(err error) { onProblem(stream, err) }

@@ -30,7 +30,8 @@ type Config struct {
 	LimitToSubscribersOnly bool
 	Subscribers            []protocol.Subscriber // never nil
 
-	ClientQueueFrames int // ours: per-client outbound queue bound, default 16384
+	ClientQueueFrames    int // ours: frames queued in memory per client before it reads the log, default 16384
+	ClientStallTimeoutMS int // ours: a client taking no bytes this long is closed, default 120000
 
 	Path string // the file it came from, "" if none was read
 

@@ -29,6 +29,7 @@ type file struct {
 	LimitToSubscribersOnly bool                  `json:"limitToSubscribersOnly"`
 	Subscribers            []protocol.Subscriber `json:"subscribers"`
 	ClientQueueFrames      int                   `json:"CLIENT_QUEUE_FRAMES"`
+	ClientStallTimeoutMS   int                   `json:"CLIENT_STALL_TIMEOUT_MS"`
 }
 
 func (c *Config) file(secret string) file {
@@ -44,6 +45,7 @@ func (c *Config) file(secret string) file {
 		FileStreamIntervalMS: c.FileStreamIntervalMS, MaxClientsPerChild: c.MaxClientsPerChild,
 		Verbose: c.Verbose, LimitToSubscribersOnly: c.LimitToSubscribersOnly,
 		Subscribers: subs, ClientQueueFrames: c.ClientQueueFrames,
+		ClientStallTimeoutMS: c.ClientStallTimeoutMS,
 	}
 }
 
@@ -107,6 +109,7 @@ func (c *Config) Settings() []Setting {
 		KeyFileStreamIntervalMS: f.FileStreamIntervalMS, KeyMaxClientsPerChild: f.MaxClientsPerChild,
 		KeyVerbose: f.Verbose, KeyLimitToSubscribersOnly: f.LimitToSubscribersOnly,
 		KeySubscribers: f.Subscribers, KeyClientQueueFrames: f.ClientQueueFrames,
+		KeyClientStallTimeoutMS: f.ClientStallTimeoutMS,
 	}
 	var out []Setting
 	for _, k := range Keys {

@@ -21,6 +21,7 @@ const (
 	KeyDistributorMode        = "distributorMode"
 	KeyMQServerPort           = "MQ_DISTRIBUTOR_SERVER_PORT"
 	KeyClientQueueFrames      = "CLIENT_QUEUE_FRAMES"
+	KeyClientStallTimeoutMS   = "CLIENT_STALL_TIMEOUT_MS"
 )
 
 // Kind is the JSON type a key takes.
@@ -62,7 +63,8 @@ var Keys = []KeyInfo{
 	{KeySubscribers, Array, false, "JSON array of {publicKey, expirationTimestamp, subscriptionType}"},
 	{KeyDistributorMode, String, true, "ignored (reference WS/MQ switch; we serve WS mode)"},
 	{KeyMQServerPort, Int, true, "ignored (reference MQ-mode health port)"},
-	{KeyClientQueueFrames, Int, false, "frames queued per client before it is dropped as a slow consumer"},
+	{KeyClientQueueFrames, Int, false, "frames queued in memory per client; past it the client reads the data log at its own position"},
+	{KeyClientStallTimeoutMS, Int, false, "a client that takes no bytes for this many milliseconds is closed (1008)"},
 }
 
 // Sub-keys of ARCHIVER_DATA.
@@ -77,7 +79,7 @@ const (
 var archiverDataKeys = []string{SubCycleDB, SubAccountDB, SubTransactionDB, SubReceiptDB, SubOriginalTxDataDB}
 
 // Defaults: the reference's built-in values (not the values of its shipped file), except
-// MAX_CLIENTS_PER_CHILD (the reference's 2 is unused by it) and our CLIENT_QUEUE_FRAMES.
+// MAX_CLIENTS_PER_CHILD (the reference's 2 is unused by it) and our own keys.
 const (
 	DefaultIP                   = "localhost"
 	DefaultPort                 = 6100
@@ -94,6 +96,7 @@ const (
 	DefaultDistributorMode      = "WS"
 	DefaultMQServerPort         = 6101
 	DefaultClientQueueFrames    = 16384
+	DefaultClientStallTimeoutMS = 120000
 	// DefaultFile is looked up in the working directory when no file is named.
 	DefaultFile = "distributor-config.json"
 )

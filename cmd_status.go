@@ -92,14 +92,15 @@ func printStatus(w io.Writer, st parent.Status, now time.Time) error {
 		st.Listen, up, len(st.Children), st.Clients, db)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROCESS\tPID\tSTATE\tCLIENTS\tSTARTED\tNOTE")
-	fmt.Fprintf(tw, "parent\t%d\trunning\t%d\t%s\t-\n", st.Pid, st.Clients, stamp(st.Started))
+	fmt.Fprintln(tw, "PROCESS\tPID\tSTATE\tCLIENTS\tSTARTED\tMOVED TO LOG\tREJOINED\tLAPPED\tSTALLED\tNOTE")
+	fmt.Fprintf(tw, "parent\t%d\trunning\t%d\t%s\t-\t-\t-\t-\t-\n", st.Pid, st.Clients, stamp(st.Started))
 	for _, ch := range st.Children {
 		note := ch.Error
 		if note == "" {
 			note = ch.LastProblem
 		}
-		fmt.Fprintf(tw, "child\t%d\t%s\t%d\t%s\t%s\n", ch.Pid, ch.State, len(ch.Clients), stamp(ch.Started), dash(note))
+		fmt.Fprintf(tw, "child\t%d\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\n", ch.Pid, ch.State, len(ch.Clients), stamp(ch.Started),
+			ch.MovedToLog, ch.Rejoined, ch.Lapped, ch.Stalled, dash(note))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -107,17 +108,17 @@ func printStatus(w io.Writer, st parent.Status, now time.Time) error {
 
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHILD\tCLIENT\tKEY\tREMOTE\tCONNECTED SINCE\tFRAMES SENT\tQUEUE")
+	fmt.Fprintln(tw, "CHILD\tCLIENT\tKEY\tREMOTE\tCONNECTED SINCE\tFRAMES SENT\tQUEUE\tSTATE")
 	n := 0
 	for _, ch := range st.Children {
 		for _, cl := range ch.Clients {
 			n++
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s (%s ago)\t%d\t%d\n", ch.Pid, cl.ID, cl.Key, cl.Remote,
-				stamp(cl.ConnectedSince), now.Sub(cl.ConnectedSince).Round(time.Second), cl.FramesSent, cl.QueueDepth)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s (%s ago)\t%d\t%d\t%s\n", ch.Pid, cl.ID, cl.Key, cl.Remote,
+				stamp(cl.ConnectedSince), now.Sub(cl.ConnectedSince).Round(time.Second), cl.FramesSent, cl.QueueDepth, clientState(cl))
 		}
 	}
 	if n == 0 {
-		fmt.Fprintln(tw, "-\t-\t(no clients)\t\t\t\t")
+		fmt.Fprintln(tw, "-\t-\t(no clients)\t\t\t\t\t")
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -151,4 +152,18 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// clientState is a client's state as the table shows it: a lagging client with its lag.
+func clientState(cl parent.ClientStatus) string {
+	switch {
+	case cl.State == "":
+		return "live"
+	case cl.State != "lagging":
+		return cl.State
+	case cl.LagLines < 0:
+		return "lagging (resuming)"
+	default:
+		return fmt.Sprintf("lagging %d lines, %s", cl.LagLines, (time.Duration(cl.LagSeconds * float64(time.Second))).Round(100*time.Millisecond))
+	}
 }

@@ -173,7 +173,8 @@ func TestStatusCommand(t *testing.T) {
 	t.Logf("distributor status:\n%s", s)
 	for _, want := range []string{
 		"PROCESS", "parent", "child", itoa(st.Pid), itoa(st.Children[0].Pid),
-		"KEY", c.kp.PublicHex, "127.0.0.1:", "CONNECTED SINCE", "FRAMES SENT", "QUEUE",
+		"KEY", c.kp.PublicHex, "127.0.0.1:", "CONNECTED SINCE", "FRAMES SENT", "QUEUE", "STATE", "live",
+		"MOVED TO LOG", "REJOINED", "LAPPED", "STALLED",
 		"STREAM", "cycle", "receipt", "originalTx", "POSITION",
 	} {
 		if !strings.Contains(s, want) {

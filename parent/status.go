@@ -37,6 +37,12 @@ type ChildStatus struct {
 	// Frames this child signed, and frames it took the signature of from another child.
 	SigSigned uint64 `json:"signed"`
 	SigReused uint64 `json:"signaturesReused"`
+	// Clients this child moved to the data log (they fell behind), that rejoined the shared
+	// stream, that it closed because the writer lapped them (4404) or they stalled (1008).
+	MovedToLog uint64 `json:"movedToLog"`
+	Rejoined   uint64 `json:"rejoined"`
+	Lapped     uint64 `json:"lapped"`
+	Stalled    uint64 `json:"stalled"`
 }
 
 // ClientStatus is one subscriber connection.
@@ -46,7 +52,22 @@ type ClientStatus struct {
 	Remote         string    `json:"remote"`
 	ConnectedSince time.Time `json:"connectedSince"`
 	FramesSent     uint64    `json:"framesSent"`
+	BytesSent      uint64    `json:"bytesSent"`
 	QueueDepth     int       `json:"queueDepth"`
+	// State is live, lagging (reading the data log at its own position) or stalled (taking no
+	// bytes); a lagging client's lag is in lines (-1: not known yet, a resume) and seconds.
+	State      string  `json:"state"`
+	LagLines   int64   `json:"lagLines"`
+	LagSeconds float64 `json:"lagSeconds"`
+}
+
+func clientStatus(id, key, remote string, since time.Time, x child.ClientStats) ClientStatus {
+	state := x.State
+	if state == "" {
+		state = child.StateLive
+	}
+	return ClientStatus{ID: id, Key: key, Remote: remote, ConnectedSince: since, FramesSent: x.FramesSent,
+		BytesSent: x.BytesSent, QueueDepth: x.QueueDepth, State: state, LagLines: x.LagLines, LagSeconds: x.LagSeconds}
 }
 
 // ReaderStatus is one data-log reader of a child.
@@ -169,6 +190,7 @@ func (p *parent) status() Status {
 		cs.FlushDelayMS = float64(r.stats.Pace.FlushDelay) / float64(time.Millisecond)
 		cs.Procs = r.stats.Pace.Procs
 		cs.SigSigned, cs.SigReused = r.stats.SigSigned, r.stats.SigReused
+		cs.MovedToLog, cs.Rejoined, cs.Lapped, cs.Stalled = r.stats.MovedToLog, r.stats.Rejoined, r.stats.Lapped, r.stats.Stalled
 		byID := map[string]child.ClientStats{}
 		for _, c := range r.stats.Clients {
 			byID[c.ID] = c
@@ -176,12 +198,10 @@ func (p *parent) status() Status {
 		for _, c := range s.clients {
 			x := byID[c.id]
 			delete(byID, c.id)
-			cs.Clients = append(cs.Clients, ClientStatus{ID: c.id, Key: c.key, Remote: c.remote, ConnectedSince: c.since,
-				FramesSent: x.FramesSent, QueueDepth: x.QueueDepth})
+			cs.Clients = append(cs.Clients, clientStatus(c.id, c.key, c.remote, c.since, x))
 		}
 		for _, x := range byID { // known to the child only (a report still in flight)
-			cs.Clients = append(cs.Clients, ClientStatus{ID: x.ID, Key: x.Key, Remote: x.Remote, ConnectedSince: x.ConnectedSince,
-				FramesSent: x.FramesSent, QueueDepth: x.QueueDepth})
+			cs.Clients = append(cs.Clients, clientStatus(x.ID, x.Key, x.Remote, x.ConnectedSince, x))
 		}
 		sort.Slice(cs.Clients, func(i, j int) bool { return cs.Clients[i].ConnectedSince.Before(cs.Clients[j].ConnectedSince) })
 		for _, rd := range r.stats.Readers {

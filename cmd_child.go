@@ -4,9 +4,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/fanout"
 )
 
-// childCommand is the hidden command a parent spawns for each child process (see package child).
+// childCommand is the hidden command a parent spawns for each child process: package child's
+// contract, serving package fanout's engine.
 // It takes its configuration from the parent over RPC, not from flags or files.
 func childCommand() *cli.Command {
 	return &cli.Command{
@@ -15,7 +17,7 @@ func childCommand() *cli.Command {
 		Hidden:          true,
 		SkipFlagParsing: true,
 		Action: func(*cli.Context) error {
-			return child.Main()
+			return child.Serve(fanout.New)
 		},
 	}
 }

@@ -1,17 +1,20 @@
-// Package child holds both sides of the process boundary between the distributor's parent and its
-// child processes, and everything a child does. On the parent side, Spawn starts a child (the same
-// binary, hidden `child` command) under github.com/hashicorp/go-plugin and returns a *Process: net/rpc
-// calls into the child (Control: CloseClient, Reload, Stats, Pace, Shutdown), Events called back by the child
-// through go-plugin's MuxBroker, and Handoff, which passes an accepted connection's file descriptor to the
-// child over a Unix-domain socketpair (SCM_RIGHTS) with the request bytes already read. On the child side,
-// Main serves that contract: one Source (a logreader.Reader) per stream, read ahead of the signing (so a
-// writer's burst cannot rotate away lines not yet read), each line signed once (by a pool of workers, published
-// in read order) into a frame that is written as the same bytes to every client, a bounded ring of recent
-// frames for resume, per-client bounded queues (a client that falls behind is closed with 1008), one flusher
-// that gives every client with frames queued one non-blocking write(2) of all of them (a client whose socket
-// is full waits in the flusher's blocked list, retried each round, never holding up the others), and
-// catch-up readers for resume cursors older than the ring. With many clients on the machine the parent
-// paces the children (Pace): each reads the log in rounds and writes a round's frames together. The
-// children of one parent share a signature table (a memfd the parent passes at spawn, sigtable.go): all
-// read the same log and sign the same frames with the same key, so each frame is signed once between them.
+// Package child is the contract between the distributor's parent process and its child processes,
+// in the shape of go-plugin's examples: a small package of interfaces and the plumbing that carries
+// them, apart from what a child does (package fanout).
+//
+// On the parent side, Spawn starts a child (the same binary, hidden `child` command) under
+// github.com/hashicorp/go-plugin and returns a *Process. The parent drives it through Control over
+// net/rpc (Start, CloseClient, Reload, Stats, Pace, Shutdown); the child reports through Events
+// (ClientConnected, ClientClosed, ReaderProblem), served by the parent on a go-plugin MuxBroker
+// stream. Process.Handoff passes an accepted connection to the child: its file descriptor
+// (SCM_RIGHTS over a SOCK_SEQPACKET socketpair the child inherits as fd 3), its metadata and the
+// request bytes the parent already read, in one message the child acknowledges.
+//
+// On the child side, Serve runs a Server (Control, plus Stop and Done) built from an Env: the log,
+// the Receiver of handoffs and the shared signature table. Serve also ends the child when its parent
+// vanishes: the kernel's Pdeathsig, EOF on the stdin pipe only the parent holds, SIGTERM.
+//
+// The children of one parent share a signature table (SigTable, a memfd the parent creates and
+// every child maps): they read the same log and sign the same frames with the same key, so each
+// frame is signed once between them.
 package child

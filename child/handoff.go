@@ -177,36 +177,38 @@ func (s *handoffSender) send(conn net.Conn, pre []byte, h Handoff) error {
 	}
 }
 
-// handoffMsg is one received handoff, in the child.
-type handoffMsg struct {
-	hdr  handoffHeader
-	pre  []byte
-	conn net.Conn // nil if the fd could not be used; err says why
-	err  error
+// Arrival is one connection handed to the child, as Receiver.Next returns it.
+type Arrival struct {
+	Seq     uint64 // acknowledge with Receiver.Ack(Seq, …)
+	Handoff Handoff
+	Pre     []byte   // the request bytes the parent already read from Conn
+	Conn    net.Conn // nil if the descriptor could not be used; Err says why
+	Err     error
 }
 
-// handoffReceiver is the child's end.
-type handoffReceiver struct {
+// Receiver is the child's end of the handoff channel.
+type Receiver struct {
 	conn *net.UnixConn
 	buf  []byte
 	oob  []byte
 	wmu  sync.Mutex
 }
 
-func newHandoffReceiver(conn *net.UnixConn) *handoffReceiver {
-	return &handoffReceiver{conn: conn, buf: make([]byte, maxHandoffMsg), oob: make([]byte, unix.CmsgSpace(4*4))}
+func newReceiver(conn *net.UnixConn) *Receiver {
+	return &Receiver{conn: conn, buf: make([]byte, maxHandoffMsg), oob: make([]byte, unix.CmsgSpace(4*4))}
 }
 
-// next returns the next handoff; an error means the parent's end is gone (or the channel is corrupt).
-func (r *handoffReceiver) next() (handoffMsg, error) {
+// Next returns the next handoff; an error means the parent's end is gone (or the channel is
+// corrupt). Every Arrival must be acknowledged (Ack), whether the child keeps it or not.
+func (r *Receiver) Next() (Arrival, error) {
 	n, oobn, flags, _, err := r.conn.ReadMsgUnix(r.buf, r.oob)
 	if err != nil {
-		return handoffMsg{}, err
+		return Arrival{}, err
 	}
 	if n == 0 && oobn == 0 {
-		return handoffMsg{}, errors.New("handoff socket closed by the parent")
+		return Arrival{}, errors.New("handoff socket closed by the parent")
 	}
-	var m handoffMsg
+	var m arrival
 	fds := parseRights(r.oob[:oobn])
 	if len(fds) > 1 {
 		for _, fd := range fds[1:] {
@@ -232,7 +234,7 @@ func (r *handoffReceiver) next() (handoffMsg, error) {
 		if m.err == nil {
 			m.err = errors.New("handoff carried no file descriptor")
 		}
-		return m, nil
+		return m.export(), nil
 	}
 	_ = unix.SetsockoptInt(fds[0], unix.SOL_SOCKET, unix.SO_SNDBUF, clientSendBuf)
 	f := os.NewFile(uintptr(fds[0]), "client")
@@ -240,7 +242,20 @@ func (r *handoffReceiver) next() (handoffMsg, error) {
 		m.conn, m.err = net.FileConn(f)
 	}
 	_ = f.Close() // FileConn dup'ed it
-	return m, nil
+	return m.export(), nil
+}
+
+// arrival is an Arrival being decoded.
+type arrival struct {
+	hdr  handoffHeader
+	pre  []byte
+	conn net.Conn
+	err  error
+}
+
+func (m arrival) export() Arrival {
+	return Arrival{Seq: m.hdr.Seq, Pre: m.pre, Conn: m.conn, Err: m.err,
+		Handoff: Handoff{ClientID: m.hdr.ClientID, Key: m.hdr.Key, Remote: m.hdr.Remote, Cursor: m.hdr.Cursor}}
 }
 
 const clientSendBuf = 256 << 10
@@ -259,7 +274,9 @@ func parseRights(oob []byte) []int {
 	return fds
 }
 
-func (r *handoffReceiver) ack(seq uint64, err error) error {
+// Ack answers the handoff numbered seq: nil when the child owns the connection now, else why it
+// refused it (the parent then still owns it).
+func (r *Receiver) Ack(seq uint64, err error) error {
 	a := handoffAck{Seq: seq}
 	if err != nil {
 		a.Err = err.Error()

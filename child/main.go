@@ -22,7 +22,7 @@ const terminateGrace = 5 * time.Second
 
 // openSigTable maps the signature table the parent passed, if any. Without one (or if it cannot
 // be mapped: logged) the child signs every frame itself.
-func openSigTable(log *slog.Logger) *sigTable {
+func openSigTable(log *slog.Logger) *SigTable {
 	v := os.Getenv(sigTableEnv)
 	if v == "" {
 		return nil
@@ -50,9 +50,28 @@ const gcPercent = 50
 // handoffFD is the child's end of the handoff socketpair (cmd.ExtraFiles[0]).
 const handoffFD = 3
 
-// Main is the body of the hidden `distributor child` command: it serves Control to the parent that
-// spawned it and returns when the parent shuts it down or vanishes.
-func Main() error {
+// Server is what a child process runs: Control for its parent, and the process's own end.
+type Server interface {
+	Control
+	// Stop closes every client with 1001 and why, stops, and returns once stopped: at most
+	// about grace later. Calls after the first wait for the first.
+	Stop(grace time.Duration, why string)
+	// Done is closed once the server has stopped, by Shutdown or Stop.
+	Done() <-chan struct{}
+}
+
+// Env is what a child's Server is given by Serve.
+type Env struct {
+	Log      *slog.Logger // the child's log: JSON lines on its stderr, which the parent re-logs
+	Handoffs *Receiver    // connections the parent hands over
+	Sigs     *SigTable    // shared with the other children; nil: sign every frame here
+}
+
+// Serve is the body of the hidden `distributor child` command: it starts the Server that newServer
+// returns and serves it to the parent that spawned this process, until the parent shuts it down or
+// vanishes (its stdin or the handoff socket reaching EOF, SIGTERM, or go-plugin's connection
+// closing: each stops the server with terminateGrace).
+func Serve(newServer func(Env) Server) error {
 	if os.Getenv(handshake.MagicCookieKey) != handshake.MagicCookieValue {
 		return errors.New("child: this command is run by the distributor's parent process (distributor start), not by hand")
 	}
@@ -77,14 +96,18 @@ func Main() error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	srv := newServer(log, newHandoffReceiver(uc))
-	srv.sigs = openSigTable(log)
+	srv := newServer(Env{Log: log, Handoffs: newReceiver(uc), Sigs: openSigTable(log)})
 
 	// The parent holds the write end of our stdin: EOF means it is gone (the kernel's Pdeathsig is the
 	// first line of defence; this one also works where Pdeathsig does not exist).
 	go func() {
 		_, _ = io.Copy(io.Discard, os.Stdin)
-		srv.parentGone("stdin closed")
+		select {
+		case <-srv.Done(): // stopped already: the parent closed stdin as it should
+		default:
+			log.Warn("parent is gone; exiting", "why", "stdin closed")
+			srv.Stop(terminateGrace, "parent gone")
+		}
 	}()
 
 	// SIGTERM (a service manager stopping the whole group) is a graceful stop: clients get 1001.
@@ -96,8 +119,8 @@ func Main() error {
 		select {
 		case <-term:
 			log.Info("SIGTERM: closing clients and exiting")
-			srv.stop(terminateGrace, "server terminated")
-		case <-srv.done:
+			srv.Stop(terminateGrace, "server terminated")
+		case <-srv.Done():
 		}
 	}()
 
@@ -112,9 +135,9 @@ func Main() error {
 	}()
 
 	select {
-	case <-srv.done:
+	case <-srv.Done():
 	case <-served: // the parent closed the plugin connection (go-plugin's Kill)
-		srv.stop(terminateGrace, "parent closed the connection")
+		srv.Stop(terminateGrace, "parent closed the connection")
 	}
 	log.Debug("child exiting")
 	return nil

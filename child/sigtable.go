@@ -45,14 +45,14 @@ func NewSigTable() (*os.File, error) {
 	return f, nil
 }
 
-// sigTable is a child's mapping of the table; it implements protocol.SigCache.
-type sigTable struct {
+// SigTable is a child's mapping of the table; it implements protocol.SigCache.
+type SigTable struct {
 	words          []uint64
 	reused, signed atomic.Uint64 // this process's loads that found a signature; its stores
 }
 
 // mapSigTable maps the table open as f (the mapping outlives f).
-func mapSigTable(f *os.File) (*sigTable, error) {
+func mapSigTable(f *os.File) (*SigTable, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("signature table: %w", err)
@@ -64,16 +64,16 @@ func mapSigTable(f *os.File) (*sigTable, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signature table: mmap: %w", err)
 	}
-	return &sigTable{words: unsafe.Slice((*uint64)(unsafe.Pointer(&mem[0])), len(mem)/8)}, nil
+	return &SigTable{words: unsafe.Slice((*uint64)(unsafe.Pointer(&mem[0])), len(mem)/8)}, nil
 }
 
-func (t *sigTable) slot(h *[32]byte) []uint64 {
+func (t *SigTable) slot(h *[32]byte) []uint64 {
 	i := binary.LittleEndian.Uint64(h[:8]) % sigSlots
 	return t.words[i*sigSlotWords : (i+1)*sigSlotWords]
 }
 
 // Load implements protocol.SigCache.
-func (t *sigTable) Load(pub, h *[32]byte, sig *[64]byte) bool {
+func (t *SigTable) Load(pub, h *[32]byte, sig *[64]byte) bool {
 	s := t.slot(h)
 	seq := atomic.LoadUint64(&s[0])
 	if seq == 0 || seq&1 != 0 {
@@ -93,7 +93,7 @@ func (t *sigTable) Load(pub, h *[32]byte, sig *[64]byte) bool {
 }
 
 // Store implements protocol.SigCache. A slot another process is writing is left to it.
-func (t *sigTable) Store(pub, h *[32]byte, sig *[64]byte) {
+func (t *SigTable) Store(pub, h *[32]byte, sig *[64]byte) {
 	t.signed.Add(1)
 	s := t.slot(h)
 	seq := atomic.LoadUint64(&s[0])
@@ -105,6 +105,10 @@ func (t *sigTable) Store(pub, h *[32]byte, sig *[64]byte) {
 	storeWords(s[9:17], sig[:])
 	atomic.StoreUint64(&s[0], seq+2)
 }
+
+// Counts returns how many signatures this process found in the table (reused) and stored in it
+// (signed).
+func (t *SigTable) Counts() (reused, signed uint64) { return t.reused.Load(), t.signed.Load() }
 
 func wordsEqual(w []uint64, b []byte) bool {
 	for i := range w {

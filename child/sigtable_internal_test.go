@@ -8,7 +8,7 @@ import (
 )
 
 // Two mappings of one table stand for two children: what one stores, the other loads.
-func mapTwice(t *testing.T) (*sigTable, *sigTable) {
+func mapTwice(t *testing.T) (*SigTable, *SigTable) {
 	t.Helper()
 	f, err := NewSigTable()
 	if err != nil {

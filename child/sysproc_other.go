@@ -6,6 +6,3 @@ import "syscall"
 
 // childSysProcAttr: without Pdeathsig the child relies on its stdin watch to notice the parent is gone.
 func childSysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{} }
-
-// setBatch: scheduling policies are Linux's; elsewhere the child keeps the default.
-func setBatch(bool) error { return nil }

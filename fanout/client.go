@@ -1,4 +1,4 @@
-package child
+package fanout
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/shardeum/distributor/protocol"
+
+	"github.com/shardeum/distributor/child"
 )
 
 const (
@@ -23,7 +25,7 @@ const (
 // client is one WebSocket subscriber inside a child.
 type client struct {
 	srv    *server
-	info   ClientInfo
+	info   child.ClientInfo
 	cursor map[string]string
 	raw    net.Conn
 	pre    []byte
@@ -52,11 +54,11 @@ type client struct {
 	done      chan struct{}
 }
 
-func newClient(s *server, h handoffHeader, raw net.Conn, pre []byte, maxFrames int) *client {
+func newClient(s *server, h child.Handoff, raw net.Conn, pre []byte, maxFrames int) *client {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &client{
 		srv:     s,
-		info:    ClientInfo{ID: h.ClientID, Key: h.Key, Remote: h.Remote, ConnectedSince: time.Now()},
+		info:    child.ClientInfo{ID: h.ClientID, Key: h.Key, Remote: h.Remote, ConnectedSince: time.Now()},
 		cursor:  h.Cursor,
 		raw:     raw,
 		pre:     pre,
@@ -280,13 +282,13 @@ func truncateReason(s string) string {
 // stall timeout's half, at most 10 s.
 func stalledAfter(timeout time.Duration) time.Duration { return min(timeout/2, 10*time.Second) }
 
-func (c *client) stats(now time.Time, stallTimeout time.Duration) ClientStats {
-	st := ClientStats{ID: c.info.ID, Key: c.info.Key, Remote: c.info.Remote,
+func (c *client) stats(now time.Time, stallTimeout time.Duration) child.ClientStats {
+	st := child.ClientStats{ID: c.info.ID, Key: c.info.Key, Remote: c.info.Remote,
 		ConnectedSince: c.info.ConnectedSince, FramesSent: c.sent.Load(), QueueDepth: c.q.depth(),
-		State: StateLive}
+		State: child.StateLive}
 	st.BytesSent = c.out.written.Load()
 	if c.out.stuckFor(now) >= stalledAfter(stallTimeout) {
-		st.State = StateStalled
+		st.State = child.StateStalled
 	}
 	return st
 }

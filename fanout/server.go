@@ -1,4 +1,4 @@
-package child
+package fanout
 
 import (
 	"errors"
@@ -12,14 +12,16 @@ import (
 	"time"
 
 	"github.com/shardeum/distributor/protocol"
+
+	"github.com/shardeum/distributor/child"
 )
 
 // feed is what a child serves its clients from: the per-stream hubs (serve.go).
 type feed interface {
 	subscribe(c *client)   // after the WebSocket handshake; starts live or resumed delivery
 	unsubscribe(c *client) // at teardown
-	stats() []ReaderStats
-	lag(c *client, now time.Time, st *ClientStats) // fills in whether (and how far) c lags
+	stats() []child.ReaderStats
+	lag(c *client, now time.Time, st *child.ClientStats) // fills in whether (and how far) c lags
 	reload(cfg []byte) error
 	pace(readEvery time.Duration) // how often the live readers look for new lines
 	inFlight() bool               // lines read and not yet published: a round is still coming
@@ -36,10 +38,10 @@ type limits struct {
 type server struct {
 	log     *slog.Logger
 	pid     int
-	recv    *handoffReceiver
+	recv    *child.Receiver
 	events  *eventQueue
-	flush   *flusher  // writes every client's frames (started with the feed)
-	sigs    *sigTable // shared with the other children, or nil
+	flush   *flusher        // writes every client's frames (started with the feed)
+	sigs    *child.SigTable // shared with the other children, or nil
 	newFeed func(s *server, cfg []byte) (feed, limits, error)
 
 	// Counts of the child's lifetime (Stats).
@@ -58,12 +60,16 @@ type server struct {
 	done     chan struct{} // closed when the child should exit
 }
 
-func newServer(log *slog.Logger, recv *handoffReceiver) *server {
+// New returns the child's server for env; Start (called by the parent) starts it.
+func New(env child.Env) child.Server { return newServer(env) }
+
+func newServer(env child.Env) *server {
 	pid := os.Getpid()
 	return &server{
-		log:     log,
+		log:     env.Log,
 		pid:     pid,
-		recv:    recv,
+		recv:    env.Handoffs,
+		sigs:    env.Sigs,
 		events:  newEventQueue(pid),
 		flush:   newFlusher(),
 		newFeed: openFeed,
@@ -73,7 +79,7 @@ func newServer(log *slog.Logger, recv *handoffReceiver) *server {
 }
 
 // Start implements Control: configure, start the readers, begin reporting.
-func (s *server) Start(cfg []byte, events Events) error {
+func (s *server) Start(cfg []byte, events child.Events) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.feed != nil {
@@ -96,40 +102,40 @@ func (s *server) Start(cfg []byte, events Events) error {
 // acceptHandoffs takes connections from the parent until its end of the socket closes.
 func (s *server) acceptHandoffs() {
 	for {
-		m, err := s.recv.next()
+		m, err := s.recv.Next()
 		if err != nil {
 			s.parentGone(fmt.Sprintf("handoff socket: %v", err))
 			return
 		}
-		err = m.err
+		err = m.Err
 		if err == nil {
 			err = s.admit(m)
 		}
 		if err != nil {
-			if m.conn != nil {
-				_ = m.conn.Close()
+			if m.Conn != nil {
+				_ = m.Conn.Close()
 			}
-			s.log.Warn("handoff refused", "client", m.hdr.ClientID, "err", err)
+			s.log.Warn("handoff refused", "client", m.Handoff.ClientID, "err", err)
 		}
-		if aerr := s.recv.ack(m.hdr.Seq, err); aerr != nil {
+		if aerr := s.recv.Ack(m.Seq, err); aerr != nil {
 			s.parentGone(fmt.Sprintf("handoff ack: %v", aerr))
 			return
 		}
 	}
 }
 
-func (s *server) admit(m handoffMsg) error {
+func (s *server) admit(m child.Arrival) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.stopping:
 		return errors.New("child is shutting down")
-	case m.hdr.ClientID == "":
+	case m.Handoff.ClientID == "":
 		return errors.New("handoff without a client id")
-	case s.clients[m.hdr.ClientID] != nil:
-		return fmt.Errorf("client %s is already served by this child", m.hdr.ClientID)
+	case s.clients[m.Handoff.ClientID] != nil:
+		return fmt.Errorf("client %s is already served by this child", m.Handoff.ClientID)
 	}
-	c := newClient(s, m.hdr, m.conn, m.pre, s.lim.queueFrames)
+	c := newClient(s, m.Handoff, m.Conn, m.Pre, s.lim.queueFrames)
 	s.clients[c.info.ID] = c
 	s.wg.Add(1)
 	go func() {
@@ -183,7 +189,7 @@ func (s *server) Reload(cfg []byte) error {
 const roundGather = 2 * time.Millisecond
 
 // Pace implements Control.
-func (s *server) Pace(p Pace) error {
+func (s *server) Pace(p child.Pace) error {
 	if p.FlushDelay < 0 || p.Procs < 0 {
 		return fmt.Errorf("pace: negative flush delay %s or procs %d", p.FlushDelay, p.Procs)
 	}
@@ -210,11 +216,11 @@ func (s *server) Pace(p Pace) error {
 }
 
 // Stats implements Control.
-func (s *server) Stats() (Stats, error) {
+func (s *server) Stats() (child.Stats, error) {
 	now := time.Now()
 	s.mu.Lock()
-	st := Stats{Pid: s.pid, Clients: make([]ClientStats, 0, len(s.clients)),
-		Pace:       Pace{FlushDelay: s.round, Procs: runtime.GOMAXPROCS(0), Batch: s.batch},
+	st := child.Stats{Pid: s.pid, Clients: make([]child.ClientStats, 0, len(s.clients)),
+		Pace:       child.Pace{FlushDelay: s.round, Procs: runtime.GOMAXPROCS(0), Batch: s.batch},
 		MovedToLog: s.movedToLog.Load(), Rejoined: s.rejoined.Load(), Lapped: s.lapped.Load(), Stalled: s.stalled.Load()}
 	clients := make([]*client, 0, len(s.clients))
 	for _, c := range s.clients {
@@ -230,7 +236,7 @@ func (s *server) Stats() (Stats, error) {
 		st.Clients = append(st.Clients, cs)
 	}
 	if s.sigs != nil {
-		st.SigReused, st.SigSigned = s.sigs.reused.Load(), s.sigs.signed.Load()
+		st.SigReused, st.SigSigned = s.sigs.Counts()
 	}
 	sort.Slice(st.Clients, func(i, j int) bool { return st.Clients[i].ID < st.Clients[j].ID })
 	if f != nil {
@@ -241,11 +247,14 @@ func (s *server) Stats() (Stats, error) {
 
 // Shutdown implements Control: close every client with 1001, stop the readers, then let Main return.
 func (s *server) Shutdown(grace time.Duration) error {
-	s.stop(grace, "shutting down")
+	s.Stop(grace, "shutting down")
 	return nil
 }
 
-// parentGone ends the child when its parent has vanished (stdin or handoff socket closed).
+// parentGoneGrace bounds the child's own stop when its parent vanished.
+const parentGoneGrace = 5 * time.Second
+
+// parentGone ends the child when its parent has vanished (its handoff socket closed).
 func (s *server) parentGone(why string) {
 	s.mu.Lock()
 	stopping := s.stopping
@@ -253,10 +262,14 @@ func (s *server) parentGone(why string) {
 	if !stopping {
 		s.log.Warn("parent is gone; exiting", "why", why)
 	}
-	go s.stop(terminateGrace, "parent gone")
+	go s.Stop(parentGoneGrace, "parent gone")
 }
 
-func (s *server) stop(grace time.Duration, why string) {
+// Done implements child.Server.
+func (s *server) Done() <-chan struct{} { return s.done }
+
+// Stop implements child.Server: close every client with 1001, stop the readers, then let Serve return.
+func (s *server) Stop(grace time.Duration, why string) {
 	s.stopOnce.Do(func() {
 		deadline := time.Now().Add(grace * 3 / 4)
 		s.mu.Lock()

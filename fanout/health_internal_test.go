@@ -1,4 +1,4 @@
-package child
+package fanout
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 
 	"github.com/shardeum/distributor/config"
 	"github.com/shardeum/distributor/logreader"
+
+	"github.com/shardeum/distributor/child"
 )
 
 // flakySource is a real logreader.Reader whose Next fails once, after failAfter lines: the data-log
@@ -36,7 +38,7 @@ func (s *flakySource) Next(ctx context.Context) (logreader.Entry, error) {
 func (s *flakySource) Close() error                 { return s.r.Close() }
 func (s *flakySource) Position() logreader.Position { return s.r.Position() }
 
-// TestReaderRecoveryClearsHealth: a reader failure marks the stream unhealthy (ReaderStats.Err, which
+// TestReaderRecoveryClearsHealth: a reader failure marks the stream unhealthy (child.ReaderStats.Err, which
 // the parent's /is-healthy reports) until the replacement reader is open; then Err is clear again,
 // LastErr keeps what happened, and the stream goes on after the last line read: no gap, no duplicate.
 func TestReaderRecoveryClearsHealth(t *testing.T) {
@@ -54,7 +56,7 @@ func TestReaderRecoveryClearsHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newServer(slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	s := newServer(child.Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	f := &hubFeed{s: s, log: s.log, dir: dir}
 	real := dataLogOpener(dir, 20*time.Millisecond, s.log, func(st logreader.Stream, err error) {
 		s.events.problem(string(st), err.Error())
@@ -87,7 +89,7 @@ func TestReaderRecoveryClearsHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fd.stop()
-	c := newClient(s, handoffHeader{ClientID: "h"}, nil, nil, 1024)
+	c := newClient(s, child.Handoff{ClientID: "h"}, nil, nil, 1024)
 	pushed := make(chan struct{}, 1)
 	c.q.onPush = func() { wake(pushed) } // no flusher here: the test takes the frames itself
 	fd.subscribe(c)
@@ -120,13 +122,13 @@ func TestReaderRecoveryClearsHealth(t *testing.T) {
 	}
 }
 
-func receiptStats(fd feed) ReaderStats {
+func receiptStats(fd feed) child.ReaderStats {
 	for _, r := range fd.stats() {
 		if r.Stream == string(logreader.Receipt) {
 			return r
 		}
 	}
-	return ReaderStats{}
+	return child.ReaderStats{}
 }
 
 // receiveSeqs takes n frames from c's queue and returns their receipts' seq numbers.

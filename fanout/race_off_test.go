@@ -1,5 +1,5 @@
 //go:build !race
 
-package child_test
+package fanout_test
 
 const raceEnabled = false

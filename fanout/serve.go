@@ -1,4 +1,4 @@
-package child
+package fanout
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/shardeum/distributor/config"
 	"github.com/shardeum/distributor/logreader"
 	"github.com/shardeum/distributor/protocol"
+
+	"github.com/shardeum/distributor/child"
 )
 
 const (
@@ -169,14 +171,14 @@ func (f *hubFeed) subscribe(c *client) {
 }
 
 // lag fills in c's state and lag from its most lagging stream.
-func (f *hubFeed) lag(c *client, now time.Time, st *ClientStats) {
+func (f *hubFeed) lag(c *client, now time.Time, st *child.ClientStats) {
 	for _, h := range f.hubs {
 		lines, age, lagging := h.lag(c, now)
 		if !lagging {
 			continue
 		}
-		if st.State == StateLive {
-			st.State = StateLagging
+		if st.State == child.StateLive {
+			st.State = child.StateLagging
 		}
 		if lines < 0 || st.LagLines < 0 {
 			st.LagLines = -1
@@ -193,8 +195,8 @@ func (f *hubFeed) unsubscribe(c *client) {
 	}
 }
 
-func (f *hubFeed) stats() []ReaderStats {
-	out := make([]ReaderStats, 0, len(f.hubs))
+func (f *hubFeed) stats() []child.ReaderStats {
+	out := make([]child.ReaderStats, 0, len(f.hubs))
 	for _, h := range f.hubs {
 		out = append(out, h.stats())
 	}
@@ -805,8 +807,8 @@ func (h *hub) catchUpFailed(c *client, cu *catchup, err error) {
 	}
 }
 
-func (h *hub) stats() ReaderStats {
+func (h *hub) stats() child.ReaderStats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return ReaderStats{Stream: string(h.stream), Position: h.pos, Err: h.lastErr, LastErr: h.lastProb, Entries: h.entries, NewestAt: h.newestAt}
+	return child.ReaderStats{Stream: string(h.stream), Position: h.pos, Err: h.lastErr, LastErr: h.lastProb, Entries: h.entries, NewestAt: h.newestAt}
 }

@@ -1,8 +1,10 @@
-package child
+package fanout
 
 import (
 	"sync"
 	"time"
+
+	"github.com/shardeum/distributor/child"
 )
 
 // maxPendingProblems bounds reader-problem reports waiting for the parent: a flood of bad lines must
@@ -14,8 +16,8 @@ const maxPendingProblems = 256
 type eventQueue struct {
 	pid      int
 	mu       sync.Mutex
-	sink     Events
-	items    []func(Events)
+	sink     child.Events
+	items    []func(child.Events)
 	probs    int
 	notify   chan struct{}
 	done     chan struct{}
@@ -27,7 +29,7 @@ func newEventQueue(pid int) *eventQueue {
 }
 
 // start begins delivery to sink; reports made before are kept and delivered first.
-func (q *eventQueue) start(sink Events) {
+func (q *eventQueue) start(sink child.Events) {
 	q.mu.Lock()
 	q.sink = sink
 	q.mu.Unlock()
@@ -42,7 +44,7 @@ func (q *eventQueue) wake() {
 	}
 }
 
-func (q *eventQueue) push(f func(Events), problem bool) {
+func (q *eventQueue) push(f func(child.Events), problem bool) {
 	q.mu.Lock()
 	if problem {
 		if q.probs >= maxPendingProblems {
@@ -51,7 +53,7 @@ func (q *eventQueue) push(f func(Events), problem bool) {
 		}
 		q.probs++
 		inner := f
-		f = func(e Events) {
+		f = func(e child.Events) {
 			q.mu.Lock()
 			q.probs--
 			q.mu.Unlock()
@@ -63,16 +65,16 @@ func (q *eventQueue) push(f func(Events), problem bool) {
 	q.wake()
 }
 
-func (q *eventQueue) connected(c ClientInfo) {
-	q.push(func(e Events) { e.ClientConnected(q.pid, c) }, false)
+func (q *eventQueue) connected(c child.ClientInfo) {
+	q.push(func(e child.Events) { e.ClientConnected(q.pid, c) }, false)
 }
 
 func (q *eventQueue) closed(id string, code int, reason string) {
-	q.push(func(e Events) { e.ClientClosed(q.pid, id, code, reason) }, false)
+	q.push(func(e child.Events) { e.ClientClosed(q.pid, id, code, reason) }, false)
 }
 
 func (q *eventQueue) problem(stream, msg string) {
-	q.push(func(e Events) { e.ReaderProblem(q.pid, stream, msg) }, true)
+	q.push(func(e child.Events) { e.ReaderProblem(q.pid, stream, msg) }, true)
 }
 
 func (q *eventQueue) run() {

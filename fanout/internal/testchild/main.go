@@ -1,4 +1,4 @@
-// Command testchild is the child side of the distributor alone: the child package's tests spawn it,
+// Command testchild is the child side of the distributor alone: the fanout package's tests spawn it,
 // so they do not depend on the whole CLI compiling.
 package main
 
@@ -7,10 +7,11 @@ import (
 	"os"
 
 	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/fanout"
 )
 
 func main() {
-	if err := child.Main(); err != nil {
+	if err := child.Serve(fanout.New); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -42,11 +41,6 @@ func openSigTable(log *slog.Logger) *sigTable {
 	return t
 }
 
-// gcPercent is a child's GOGC unless the environment sets one. A child allocates little (about a
-// frame per line read) and keeps little (its rings), so the heap headroom Go's default allows is most
-// of its memory, paid again in each of many children; halving it costs no measurable CPU (scenario D).
-const gcPercent = 50
-
 // handoffFD is the child's end of the handoff socketpair (cmd.ExtraFiles[0]).
 const handoffFD = 3
 
@@ -74,9 +68,6 @@ func Main() error {
 	}
 	defer uc.Close()
 
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
 	srv := newServer(log, newHandoffReceiver(uc))
 	srv.sigs = openSigTable(log)
 

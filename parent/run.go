@@ -119,8 +119,6 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	loopDone := make(chan struct{})
 	go func() { defer close(loopDone); p.loop(runCtx, usr1) }()
 	p.goTracked(func() { p.pacer(runCtx) })
-	p.goTracked(func() { p.trimMemory(runCtx) })
-	p.goTracked(func() { KeepHeapFloor(runCtx) })
 
 	var serveErr error
 	select {

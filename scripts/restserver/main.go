@@ -24,7 +24,6 @@ import (
 	"github.com/shardeum/distributor/dbstore/archivegen"
 	"github.com/shardeum/distributor/protocol"
 	"github.com/shardeum/distributor/queryapi"
-	"github.com/shardeum/distributor/quietio"
 )
 
 const (
@@ -42,7 +41,6 @@ func main() {
 	maxInFlight := flag.Int("max-in-flight", 0, "POST requests doing CPU work at once, the rest queue in arrival order (0: GOMAXPROCS, -1: plain net/http scheduling)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060): allocs, mutex, block, trace while wrk runs")
-	quiet := flag.Bool("quiet-writes", true, "write replies through quietio, as the parent does (false: net.Conn's writes)")
 	wal := flag.Bool("wal", true, "serve a copy of -db switched to WAL, with a writer connection open on each file, as the archiver runs them")
 	procs := flag.Int("gomaxprocs", 0, "runtime.GOMAXPROCS (0: leave it; for the GC, set GOGC or GOMEMLIMIT in the environment)")
 	flag.Parse()
@@ -61,7 +59,7 @@ func main() {
 	if *pprofAddr != "" {
 		go servePprof(*pprofAddr)
 	}
-	if err := run(*addr, *dir, *rate, *cacheBytes, *respCache, *maxInFlight, *cpuProfile, *quiet); err != nil {
+	if err := run(*addr, *dir, *rate, *cacheBytes, *respCache, *maxInFlight, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "restserver:", err)
 		os.Exit(1)
 	}
@@ -118,7 +116,7 @@ func walCopy(dir string) (string, func(), error) {
 	return tmp, cleanup, nil
 }
 
-func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProfile string, quiet bool) error {
+func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProfile string) error {
 	hk, err := protocol.ParseHashKey(hashKeyHex)
 	if err != nil {
 		return err
@@ -158,13 +156,10 @@ func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProf
 		return err
 	}
 	fmt.Println("listening on", ln.Addr())
-	srv := &http.Server{Handler: api, ConnContext: quietio.ConnContext}
+	srv := &http.Server{Handler: api}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); srv.Close() }()
-	if quiet {
-		ln = quietio.Listener(ln) // as the parent serves
-	}
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -41,11 +40,6 @@ func openSigTable(log *slog.Logger) *SigTable {
 	}
 	return t
 }
-
-// gcPercent is a child's GOGC unless the environment sets one. A child allocates little (about a
-// frame per line read) and keeps little (its rings), so the heap headroom Go's default allows is most
-// of its memory, paid again in each of many children; halving it costs no measurable CPU (scenario D).
-const gcPercent = 50
 
 // handoffFD is the child's end of the handoff socketpair (cmd.ExtraFiles[0]).
 const handoffFD = 3
@@ -93,9 +87,6 @@ func Serve(newServer func(Env) Server) error {
 	}
 	defer uc.Close()
 
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
 	srv := newServer(Env{Log: log, Handoffs: newReceiver(uc), Sigs: openSigTable(log)})
 
 	// The parent holds the write end of our stdin: EOF means it is gone (the kernel's Pdeathsig is the

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,35 +28,6 @@ type connector struct {
 	dsn, immutableDSN string
 	log               *slog.Logger
 	immutable         atomic.Bool // last connection opened was the immutable fallback
-	immutableMu       sync.Mutex
-	immutableConns    map[driver.Conn]struct{} // connections opened immutable (few; cleared when normal ones return)
-}
-
-// isImmutable reports whether a driver connection was opened in the immutable fallback (it then
-// holds no -shm, so it cannot pin one for shmWatch).
-func (c *connector) isImmutable(dc any) bool {
-	conn, ok := dc.(driver.Conn)
-	if !ok {
-		return false
-	}
-	c.immutableMu.Lock()
-	defer c.immutableMu.Unlock()
-	_, ok = c.immutableConns[conn]
-	return ok
-}
-
-func (c *connector) noteImmutable(conn driver.Conn, immutable bool) {
-	c.immutableMu.Lock()
-	defer c.immutableMu.Unlock()
-	if !immutable || len(c.immutableConns) >= 256 {
-		c.immutableConns = nil // the immutable era is over (or long): forget closed connections
-	}
-	if immutable {
-		if c.immutableConns == nil {
-			c.immutableConns = map[driver.Conn]struct{}{}
-		}
-		c.immutableConns[conn] = struct{}{}
-	}
 }
 
 func newConnector(path string, busy time.Duration, log *slog.Logger) *connector {
@@ -79,7 +49,6 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err == nil {
 		err = probe(ctx, conn)
 		if err == nil {
-			c.noteImmutable(conn, false)
 			if c.immutable.Swap(false) {
 				c.log.Info("dbstore: database readable normally again")
 			}
@@ -94,7 +63,6 @@ func (c *connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err2 == nil {
 		err2 = probe(ctx, conn)
 		if err2 == nil {
-			c.noteImmutable(conn, true)
 			if !c.immutable.Swap(true) {
 				c.log.Warn("dbstore: WAL database has no -shm file and its directory is not writable; reading it as immutable until the archiver runs again", "err", err)
 			}

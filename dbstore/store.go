@@ -39,7 +39,6 @@ type db struct {
 	stmts map[query]*sql.Stmt
 	// version holds a dedicated connection out of the pool (see DataVersion).
 	version versioner
-	shm     *shmWatch
 }
 
 // Open opens the five files read-only; see OpenWith.
@@ -97,7 +96,6 @@ func openDB(t Table, path string, o Options) (*db, error) {
 	case st.IsDir():
 		return nil, d.errorf("is a directory, not an SQLite file")
 	}
-	d.shm = newShmWatch(path)
 	d.conn = newConnector(path, o.BusyTimeout, o.Logger.With("db", t.ConfigKey(), "path", path))
 	d.pool = sql.OpenDB(d.conn)
 	d.pool.SetMaxOpenConns(o.MaxConns + 1) // +1: DataVersion's dedicated connection
@@ -170,7 +168,6 @@ func (s *Store) Close() error {
 			continue
 		}
 		d.version.close()
-		d.shm.close()
 		for _, st := range d.stmts {
 			st.Close()
 		}

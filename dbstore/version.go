@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -13,13 +12,11 @@ import (
 // committed a change in between, in WAL and rollback mode alike. A pool's connections each have
 // their own counter, hence the dedicated one.
 type versioner struct {
-	pinned    atomic.Bool // conn is open, and so holds the -shm of a WAL file in place
-	mu        sync.Mutex
-	conn      *sql.Conn
-	stmt      *sql.Stmt
-	taken     time.Time
-	gen       int64 // bumped with each new connection: counters of different connections do not compare
-	immutable bool  // conn was opened in the immutable fallback
+	mu    sync.Mutex
+	conn  *sql.Conn
+	stmt  *sql.Stmt
+	taken time.Time
+	gen   int64 // bumped with each new connection: counters of different connections do not compare
 }
 
 // DataVersion returns a number that changes whenever someone else commits to the table's file.
@@ -33,31 +30,17 @@ func (s *Store) DataVersion(ctx context.Context, t Table) (int64, error) {
 		return 0, ErrUnsupported
 	}
 	d := s.dbs[t]
-	if d.version.pinned.Load() {
-		if tok, ok := d.shm.token(); ok {
-			return tok, nil
-		}
-	}
 	return d.version.dataVersion(ctx, d)
 }
 
 func (v *versioner) dataVersion(ctx context.Context, d *db) (int64, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	// Renewed like the pool's connections, so an immutable fallback connection does not last.
-	var old *sql.Conn
-	var oldStmt *sql.Stmt
+	// Renewed like the pool's connections, so an immutable fallback connection (see connector),
+	// which need not see the archiver's commits, does not outlast the archiver's return.
 	if v.conn != nil && time.Since(v.taken) > connLifetime {
-		// Open the successor before closing: a WAL file's -shm stays held throughout.
-		old, oldStmt = v.conn, v.stmt
-		v.conn, v.stmt = nil, nil
+		v.closeLocked()
 	}
-	defer func() {
-		if old != nil {
-			oldStmt.Close()
-			old.Close()
-		}
-	}()
 	if v.conn == nil {
 		c, err := d.pool.Conn(ctx)
 		if err != nil {
@@ -70,17 +53,12 @@ func (v *versioner) dataVersion(ctx context.Context, d *db) (int64, error) {
 		}
 		v.conn, v.stmt, v.taken = c, st, time.Now()
 		v.gen++
-		v.immutable = false
-		c.Raw(func(dc any) error { v.immutable = d.conn.isImmutable(dc); return nil })
 	}
 	var n int64
 	if err := v.stmt.QueryRowContext(ctx).Scan(&n); err != nil {
 		v.closeLocked() // the next call takes a fresh connection
 		return 0, d.errorf("%v", err)
 	}
-	// Only a normal connection holds the -shm open (and so keeps it from being truncated or
-	// replaced): the fast path needs one.
-	v.pinned.Store(!v.immutable)
 	return v.gen<<40 | n, nil
 }
 
@@ -91,7 +69,6 @@ func (v *versioner) close() {
 }
 
 func (v *versioner) closeLocked() {
-	v.pinned.Store(false)
 	if v.stmt != nil {
 		v.stmt.Close()
 		v.stmt = nil

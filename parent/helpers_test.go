@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/sys/unix"
 
 	"github.com/shardeum/distributor/config"
 	"github.com/shardeum/distributor/parent"
@@ -481,15 +482,38 @@ func alive(pid int) bool {
 	return true
 }
 
+// stopDeadline bounds the waits for a stopping process and its clients: far above any grace the
+// tests give, so that it fails only a stop that hangs, never a slow machine.
+const stopDeadline = 60 * time.Second
+
+// waitGone waits until every process of pids has exited (a zombie counts as gone); it fails the
+// test if one is still running after within. The exit is awaited through a pidfd, which becomes
+// readable when the process exits.
 func waitGone(t testing.TB, pids []int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for _, pid := range pids {
-		for alive(pid) {
-			if time.Now().After(deadline) {
-				t.Fatalf("process %d still alive after %s", pid, within)
+		fd, err := unix.PidfdOpen(pid, 0)
+		if errors.Is(err, unix.ESRCH) {
+			continue // already reaped
+		}
+		if err != nil {
+			t.Fatalf("pidfd_open(%d): %v", pid, err)
+		}
+		for {
+			ms := max(time.Until(deadline).Milliseconds(), 0)
+			n, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, int(ms))
+			if errors.Is(err, unix.EINTR) {
+				continue
 			}
-			time.Sleep(10 * time.Millisecond)
+			unix.Close(fd)
+			if err != nil {
+				t.Fatalf("poll on the pidfd of %d: %v", pid, err)
+			}
+			if n == 0 {
+				t.Fatalf("process %d still running after %s", pid, within)
+			}
+			break
 		}
 	}
 }
@@ -534,14 +558,42 @@ func waitGoroutines(t testing.TB, baseline int) {
 }
 
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed by the next Write, if a waiter made one
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
+}
+
+// await waits until the buffer holds substr; it fails the test if it does not after within.
+func (s *syncBuffer) await(t testing.TB, substr string, within time.Duration) {
+	t.Helper()
+	timeout := time.After(within)
+	for {
+		s.mu.Lock()
+		if bytes.Contains(s.b.Bytes(), []byte(substr)) {
+			s.mu.Unlock()
+			return
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("log has no %q after %s", substr, within)
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {

@@ -40,7 +40,7 @@ func TestChildKilledNineCleanedAndReplaced(t *testing.T) {
 	if st.Children[0].Pid != survivor.Pid || !c.isOpen() {
 		t.Fatalf("surviving child/client affected: %+v", st.Children)
 	}
-	waitGone(t, []int{victim.Pid}, 5*time.Second)
+	waitGone(t, []int{victim.Pid}, stopDeadline)
 
 	// The survivor has room for one more; then a third client needs a new child.
 	d := r.dial(newCollector(t))
@@ -263,8 +263,8 @@ func TestSpawnFailureAnswers503(t *testing.T) {
 	}
 }
 
-// Stopping while a child is still starting (its client waiting for it): Run returns
-// within the grace, the client is refused or closed, and the late child is stopped.
+// Stopping while a child is still starting (its client waiting for it): Run returns, the client
+// is refused or closed, and the late child is stopped.
 func TestStopWhileChildStarting(t *testing.T) {
 	e := newEnv(t, 5, false)
 	slow := filepath.Join(t.TempDir(), "slow-distributor")
@@ -277,7 +277,7 @@ func TestStopWhileChildStarting(t *testing.T) {
 	go func() {
 		w, err := dialWS(r.addr, newCollector(t).handshake(t, e.hashKey, time.Now()), "")
 		if err == nil {
-			w.closed(t, 10*time.Second)
+			w.closed(t, stopDeadline)
 			w.close()
 		}
 		dialed <- err
@@ -286,15 +286,11 @@ func TestStopWhileChildStarting(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(e.dir, "slow-pids"))
 		return len(b) > 0
 	})
-	start := time.Now()
-	r.stop()
-	if took := time.Since(start); took > 3*time.Second+time.Second {
-		t.Errorf("Run took %s to return (grace 3s)", took)
-	}
+	r.stop() // fails the test unless Run returns
 	if err := <-dialed; err != nil && !strings.Contains(err.Error(), "503") {
 		t.Errorf("client of the starting child: %v (want 503 or a close)", err)
 	}
 	b, _ := os.ReadFile(filepath.Join(e.dir, "slow-pids"))
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	waitGone(t, []int{pid}, 5*time.Second)
+	waitGone(t, []int{pid}, stopDeadline)
 }

@@ -69,7 +69,7 @@ func TestPlacementTwelveClientsThreeChildren(t *testing.T) {
 	for pid := range first {
 		pids = append(pids, pid)
 	}
-	waitGone(t, pids, 10*time.Second)
+	waitGone(t, pids, stopDeadline)
 
 	last := r.dial(newCollector(t))
 	st = r.waitStatus("one new child", func(st parent.Status) bool { return len(st.Children) == 1 && st.Clients == 1 })

@@ -38,7 +38,7 @@ func TestResumeAfterChildKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.closed(t, 10*time.Second)
-	waitGone(t, []int{victim}, 5*time.Second)
+	waitGone(t, []int{victim}, stopDeadline)
 	appendReceipts(e, 101, 200) // written while the collector is away
 
 	w2, err := dialWS(r.addr, resumeHandshake(t, e, col, processed), col.kp.PublicHex)

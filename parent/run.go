@@ -18,7 +18,6 @@ import (
 	"github.com/shardeum/distributor/child"
 	"github.com/shardeum/distributor/config"
 	"github.com/shardeum/distributor/queryapi"
-	"github.com/shardeum/distributor/quietio"
 )
 
 // parent is the state of one Run.
@@ -95,7 +94,6 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 
 	srv := &http.Server{
 		Handler:           p.handler(),
-		ConnContext:       quietio.ConnContext,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
@@ -106,9 +104,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	defer signal.Stop(usr1)
 
 	served := make(chan error, 1)
-	// Replies go out through quiet writes: a 419 KB /receipt reply to a local collector is a
-	// ~100 µs write(2), which net.Conn would have the scheduler hand off (see quietio).
-	go func() { served <- srv.Serve(quietio.Listener(ln)) }()
+	go func() { served <- srv.Serve(ln) }()
 	p.log.Info("listening", "addr", p.addr.String(), "pid", os.Getpid())
 	if o.Ready != nil {
 		o.Ready(p.addr)
@@ -119,8 +115,6 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 	loopDone := make(chan struct{})
 	go func() { defer close(loopDone); p.loop(runCtx, usr1) }()
 	p.goTracked(func() { p.pacer(runCtx) })
-	p.goTracked(func() { p.trimMemory(runCtx) })
-	p.goTracked(func() { KeepHeapFloor(runCtx) })
 
 	var serveErr error
 	select {

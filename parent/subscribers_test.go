@@ -128,13 +128,7 @@ func TestSIGUSR1ReloadClosesExpiredAndRemoved(t *testing.T) {
 // waitLog waits until the parent's log contains s.
 func waitLog(t *testing.T, r *running, s string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(r.logs.String(), s) {
-		if time.Now().After(deadline) {
-			t.Fatalf("log never said %q", s)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	r.logs.await(t, s, 30*time.Second)
 }
 
 // SIGUSR1 reaches every child: after a key change, frames are signed by the new key.

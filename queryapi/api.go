@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -177,7 +176,7 @@ func (a *API) servePost(w http.ResponseWriter, r *http.Request, rt route) {
 	// takes to read it, and that is no reason to hold up others' CPU work.
 	t.leave()
 	t.yield()
-	o.write(w, r)
+	o.write(w)
 }
 
 // out is an encoded reply: body, or (a reply served from a recipe) the pieces in parts. Both are
@@ -186,7 +185,7 @@ type out struct {
 	status int
 	body   []byte
 	buf    *[]byte // pooled buffer holding body, if any
-	parts  *net.Buffers
+	parts  *[][]byte
 }
 
 func (o out) release() {
@@ -198,27 +197,17 @@ func (o out) release() {
 	}
 }
 
-func (o out) write(w http.ResponseWriter, r *http.Request) {
+func (o out) write(w http.ResponseWriter) {
 	switch {
 	case o.parts != nil:
-		p := *o.parts // writing consumes p; o.parts keeps the whole list for the pool
-		writeJSONParts(w, r, o.status, &p)
-	case len(o.body) >= onePieceMin:
-		p := net.Buffers{o.body}
-		writeJSONParts(w, r, o.status, &p)
+		writeJSONParts(w, o.status, *o.parts)
 	default:
 		writeJSON(w, o.status, o.body)
 	}
 }
 
-// onePieceMin is the size from which a reply goes out as a body in pieces (of one piece), so that
-// its header goes out with it in one system call (writeJSONParts).
-const onePieceMin = 32 << 10
-
 // fromRecipe is the reply rec describes, as pieces: its head, its rows (the row cache's own
-// bytes), its tail. They are not copied into one buffer: the connection writes them with one
-// writev(2) (quietio.Conn.ReadFrom), which saves copying 419 KB for a page of 100 receipts.
-// ok is false if a row has left the row cache.
+// bytes), its tail. ok is false if a row has left the row cache.
 func (a *API) fromRecipe(rec *recipe) (o out, ok bool) {
 	parts := getParts()
 	*parts = append(*parts, rec.head)

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math"
-	"net"
 	"sync"
 
 	"github.com/shardeum/distributor/dbstore"
@@ -282,7 +281,7 @@ func (e cacheEntry) size() int {
 // encodeRows built it: "[", row, ",", row, …, "]", the rows being the cache's own bytes (which
 // are never changed in place, only replaced). It reports false if any of the rows is no longer
 // cached.
-func (c *rowCache) appendRefParts(dst net.Buffers, refs []rowRef) (net.Buffers, bool) {
+func (c *rowCache) appendRefParts(dst [][]byte, refs []rowRef) ([][]byte, bool) {
 	dst = append(dst, jsonOpen)
 	c.mu.RLock()
 	defer c.mu.RUnlock()

@@ -15,7 +15,8 @@ import (
 // (production), plain net/http scheduling gave p99 = 7-10x p50 (27 ms at 3.7 ms; a bare handler
 // doing one Ed25519 verification behaves the same). Go's run queues are per P, and a reply write
 // in the middle of every request wakes the client, which the OS may run in place of the thread
-// whose P still holds a queue of requests. Two changes, each measured (notes/bench-rest-2.md):
+// whose P still holds a queue of requests. Two changes, each measured with scripts/bench-rest.sh
+// (ALT_ARGS="-max-in-flight=-1" times the ungated server beside the gated one):
 //   - Requests wait for a slot in one FIFO (the slot channel's queue of blocked senders), so each
 //     waits only for the work ahead of it, and a descheduled thread holds up one request.
 //   - After its CPU work a request yields (runtime.Gosched) before writing: its write joins the

@@ -14,7 +14,6 @@ import (
 	"github.com/shardeum/distributor/dbstore"
 	"github.com/shardeum/distributor/dbstore/archivegen"
 	"github.com/shardeum/distributor/protocol"
-	"github.com/shardeum/distributor/quietio"
 )
 
 // ienv is an API on a copy of the bundled archive, served over real HTTP, for tests that look at
@@ -25,9 +24,6 @@ type ienv struct {
 	srv    *httptest.Server
 	client protocol.Signer
 	server protocol.Signer
-	// plainConns serves over net's own connections instead of quietio's: replies in pieces
-	// (recipes) are then written piece by piece, not with writev.
-	plainConns bool
 }
 
 func newIenv(t *testing.T, o Options) *ienv {
@@ -78,15 +74,10 @@ func newIenvDir(t *testing.T, dir string, o Options) *ienv {
 	return e
 }
 
-// start serves the API as the parent does, through quietio.Listener; call it after setting any
-// test hooks (the server's goroutines read them).
+// start serves the API over HTTP; call it after setting any test hooks (the server's goroutines
+// read them).
 func (e *ienv) start() {
-	e.srv = httptest.NewUnstartedServer(e.api)
-	if !e.plainConns {
-		e.srv.Listener = quietio.Listener(e.srv.Listener)
-		e.srv.Config.ConnContext = quietio.ConnContext
-	}
-	e.srv.Start()
+	e.srv = httptest.NewServer(e.api)
 	e.t.Cleanup(e.srv.Close)
 }
 

@@ -47,18 +47,12 @@ func (e *ienv) recipes() []*recipe {
 }
 
 // TestRecipeReplies: large replies are kept as recipes (rows by reference), served from them
-// byte for byte as computed (in pieces: through quietio's writev, and piece by piece over a plain
-// connection), recomputed when their rows left the row cache, and follow the archiver's commits.
+// byte for byte as computed (written in pieces), recomputed when their rows left the row cache,
+// and follow the archiver's commits.
 func TestRecipeReplies(t *testing.T) {
-	t.Run("quietio", func(t *testing.T) { testRecipeReplies(t, false) })
-	t.Run("plain connections", func(t *testing.T) { testRecipeReplies(t, true) })
-}
-
-func testRecipeReplies(t *testing.T, plainConns bool) {
 	dir := t.TempDir()
 	copyBundledArchive(t, dir)
 	e := newIenvDir(t, dir, Options{ResponseCacheBytes: 1 << 20})
-	e.plainConns = plainConns
 	e.start()
 	plain := newIenvDir(t, dir, Options{ResponseCacheBytes: -1, RowCacheBytes: -1}) // computes every reply
 	plain.server = e.server

@@ -12,7 +12,7 @@
 #   REPS=3: runs per route (interleaved: route after route, REPS times); a median table ends the output.
 #   RESPONSE_CACHE=-1: no reply cache (every request queries SQLite; the row cache stays).
 #   MAX_IN_FLIGHT: the server's -max-in-flight (default 0: GOMAXPROCS slots and yield before
-#     writing; -1: plain net/http scheduling, as before the gate).
+#     writing; -1: plain net/http scheduling, no gate).
 #   NICE=-20: give the benchmark's own process group (server, wrk, this script) that priority
 #     against everything else on the machine. The kernel groups tasks by session (autogroup), so
 #     plain `nice` changes nothing against other sessions' jobs; we start a new session and set
@@ -22,9 +22,11 @@
 #     route's first body) as a static file with sendfile(2), with the same wrk and the same signed
 #     requests, in turn with ours: what it costs this machine just to move these replies to wrk.
 #     Its rows are named nginx-<route>; "server us/req" is then nginx's workers' CPU.
-#   ALT_ARGS="-quiet-writes=false": also time a second server started with these flags, in turn
+#   ALT_ARGS="-max-in-flight=-1": also time a second server started with these flags, in turn
 #     with the first (rows alt-<route>): an A/B in one run, on the same machine minute by minute.
-#     Besides the server's options, restserver has -gogc and -gomaxprocs for such A/Bs.
+#     Besides the server's options, restserver has -gomaxprocs for such A/Bs.
+#   ALT_ENV="GOGC=400": the second server's environment has these variables too (the runtime's
+#     settings, e.g. GOGC, GOMEMLIMIT, GODEBUG); alone, it starts the second server as the first.
 #   ALT_REV=<commit>: the second server is scripts/restserver built at that commit (from a
 #     temporary git worktree), started with ALT_ARGS if any: an A/B between two versions.
 #   N, CONNS, THREADS, CPUPROFILE=file.
@@ -85,7 +87,8 @@ args=(-db "$db" -response-cache "${RESPONSE_CACHE:-0}" -max-in-flight "${MAX_IN_
 start_server() {
 	local name=$1 bin=$2 addr
 	shift 2
-	"$bin" "${args[@]}" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	# shellcheck disable=SC2086 # a list of NAME=VALUE
+	env ${start_env:-} "$bin" "${args[@]}" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	started_pid=$!
 	server_pids="$server_pids $started_pid"
 	for _ in $(seq 300); do
@@ -101,12 +104,12 @@ start_server() {
 start_server server "$tmp/restserver"
 server_pid=$started_pid base=$started_base
 targets=ours
-if [ -n "${ALT_ARGS:-}${ALT_REV:-}" ]; then
+if [ -n "${ALT_ARGS:-}${ALT_REV:-}${ALT_ENV:-}" ]; then
 	# shellcheck disable=SC2086 # a list of flags
-	start_server alt "$alt_bin" ${ALT_ARGS:-}
+	start_env=${ALT_ENV:-} start_server alt "$alt_bin" ${ALT_ARGS:-}
 	alt_pid=$started_pid alt_base=$started_base
 	targets="$targets alt"
-	echo "alt: a second server (${ALT_REV:+built at $ALT_REV}${ALT_REV:+${ALT_ARGS:+, }}${ALT_ARGS:+flags $ALT_ARGS}), timed in turn with the first"
+	echo "alt: a second server (${ALT_REV:+built at $ALT_REV }${ALT_ARGS:+flags $ALT_ARGS }${ALT_ENV:+environment $ALT_ENV}), timed in turn with the first"
 fi
 
 # start_nginx serves $tmp/www/<route> (each route's first reply) on a free port: nginx_pid, nginx_base.

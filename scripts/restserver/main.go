@@ -1,6 +1,7 @@
 // Command restserver serves only the REST query API (package queryapi) over an archive directory,
 // with the vector keys: the benchmark's server (scripts/bench-rest.sh). It prints "listening on
 // ADDR" once ready and serves until killed. -cpuprofile writes a pprof CPU profile on SIGINT/SIGTERM.
+// The runtime's settings (GOGC, GOMEMLIMIT, GODEBUG) come from the environment, as the parent's do.
 package main
 
 import (
@@ -16,17 +17,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"syscall"
 
 	"github.com/shardeum/distributor/dbstore"
 	"github.com/shardeum/distributor/dbstore/archivegen"
-	"github.com/shardeum/distributor/parent"
 	"github.com/shardeum/distributor/protocol"
 	"github.com/shardeum/distributor/queryapi"
-	"github.com/shardeum/distributor/quietio"
 )
 
 const (
@@ -44,18 +41,11 @@ func main() {
 	maxInFlight := flag.Int("max-in-flight", 0, "POST requests doing CPU work at once, the rest queue in arrival order (0: GOMAXPROCS, -1: plain net/http scheduling)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060): allocs, mutex, block, trace while wrk runs")
-	quiet := flag.Bool("quiet-writes", true, "write replies through quietio, as the parent does (false: net.Conn's writes)")
 	wal := flag.Bool("wal", true, "serve a copy of -db switched to WAL, with a writer connection open on each file, as the archiver runs them")
-	procs := flag.Int("gomaxprocs", 0, "runtime.GOMAXPROCS (0: leave it)")
-	gogc := flag.Int("gogc", 0, "GOGC instead of the parent's heap floor, as if set in the environment (0: the floor, as the parent runs; -1: GC off)")
+	procs := flag.Int("gomaxprocs", 0, "runtime.GOMAXPROCS (0: leave it; for the GC, set GOGC or GOMEMLIMIT in the environment)")
 	flag.Parse()
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
-	}
-	if *gogc != 0 {
-		// As GOGC in the environment: parent.KeepHeapFloor then leaves the GC alone.
-		os.Setenv("GOGC", strconv.Itoa(*gogc))
-		debug.SetGCPercent(*gogc)
 	}
 	if *wal {
 		tmp, cleanup, err := walCopy(*dir)
@@ -69,7 +59,7 @@ func main() {
 	if *pprofAddr != "" {
 		go servePprof(*pprofAddr)
 	}
-	if err := run(*addr, *dir, *rate, *cacheBytes, *respCache, *maxInFlight, *cpuProfile, *quiet); err != nil {
+	if err := run(*addr, *dir, *rate, *cacheBytes, *respCache, *maxInFlight, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "restserver:", err)
 		os.Exit(1)
 	}
@@ -126,7 +116,7 @@ func walCopy(dir string) (string, func(), error) {
 	return tmp, cleanup, nil
 }
 
-func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProfile string, quiet bool) error {
+func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProfile string) error {
 	hk, err := protocol.ParseHashKey(hashKeyHex)
 	if err != nil {
 		return err
@@ -166,14 +156,10 @@ func run(addr, dir string, rate, cacheBytes, respCache, maxInFlight int, cpuProf
 		return err
 	}
 	fmt.Println("listening on", ln.Addr())
-	srv := &http.Server{Handler: api, ConnContext: quietio.ConnContext}
+	srv := &http.Server{Handler: api}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() { <-ctx.Done(); srv.Close() }()
-	go parent.KeepHeapFloor(ctx) // as the parent runs it
-	if quiet {
-		ln = quietio.Listener(ln) // as the parent serves
-	}
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		return err
 	}

@@ -1,4 +1,4 @@
-package child_test
+package fanout_test
 
 import (
 	"os"

@@ -30,10 +30,8 @@
 // decoding of owner and sig, a thrown error (not a false verdict) for a sig that is not 96 bytes
 // or a key that is not 32 bytes, and libsodium's crypto_sign_open checks (canonical S, no
 // small-order R or key, canonical key encoding) before the opened message is compared with the
-// recomputed hash. ErrSignatureMismatch distinguishes a false verdict from a malformed signature. The
-// Ed25519 arithmetic is our own on filippo.io/edwards25519's field (ed25519.go, edwards.go,
-// invert.go): byte for byte crypto/ed25519's signatures and verdicts, with the signing key
-// expanded once, a faster inversion and fixed-base tables (per public key for verification).
+// recomputed hash. ErrSignatureMismatch distinguishes a false verdict from a malformed signature.
+// Signing and verification are crypto/ed25519's; libsodium's extra refusals run before it.
 //
 // Authentication. Auth.Validate is validateRequestData with the reference error texts and order,
 // with two deliberate fixes of reference bugs (rest-api.md §3 and §9): a subscription is expired

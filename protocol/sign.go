@@ -206,14 +206,16 @@ func verifySig(h [32]byte, sigHex, ownerHex string) error {
 	return nil
 }
 
-// sodiumVerify is libsodium's crypto_sign_verify_detached: crypto/ed25519's verification (which
-// already rejects a non-canonical S and compares R byte for byte) plus libsodium's refusal of
-// small-order R and public keys and of non-canonical public key encodings.
+// sodiumVerify is libsodium's crypto_sign_verify_detached for a 32-byte pk and a 64-byte sig.
+// Both it and crypto/ed25519 verify without the cofactor, refuse S >= L and compare the
+// encoding of S·B - k·A with R byte for byte (so a non-canonical R never verifies); libsodium
+// also refuses a small-order R or public key and a public key whose y is not below p, which
+// crypto/ed25519 accepts. Those checks come first, so every verdict is libsodium's.
 func sodiumVerify(pk, msg, sig []byte) bool {
 	if hasSmallOrder(sig[:32]) || !isCanonicalPoint(pk) || hasSmallOrder(pk) {
 		return false
 	}
-	return verifyEd25519(pk, msg, sig)
+	return ed25519.Verify(ed25519.PublicKey(pk), msg, sig)
 }
 
 // smallOrder lists the encodings of points of small order, as libsodium's

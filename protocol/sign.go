@@ -78,7 +78,12 @@ func (s Signer) SignObject(obj map[string]any) ([]byte, error) {
 	return s.finish(&e), nil
 }
 
+// finish returns e's root with its "sign" member, or as it stands when the reference's output
+// has none (see encoder.bareRoot).
 func (s Signer) finish(e *encoder) []byte {
+	if e.bareRoot {
+		return e.buf
+	}
 	h := s.HashKey.Sum(e.buf)
 	var tmp [400]byte
 	sign := s.appendSignMember(tmp[:0], h)
@@ -113,10 +118,16 @@ func canonicalRoot(data []byte, signing bool) (*encoder, error) {
 		return nil, err
 	}
 	n := d.nodes[root]
+	e := &encoder{skipSign: true, signing: signing}
+	if n.kind == kBytes && signing {
+		// A bb or u8ab object, which safeJsonParse revives as a Buffer or Uint8Array.
+		e.bytes(d.scratch[n.a:n.b], n.flags&flagU8 != 0)
+		e.bareRoot = true
+		return e, nil
+	}
 	if n.kind != kObject {
 		return nil, errors.New("protocol: a signed value must be a JSON object")
 	}
-	e := &encoder{skipSign: true, signing: signing}
 	if err := e.object(d, d.members[n.a:n.a+n.b], false, true); err != nil {
 		return nil, err
 	}

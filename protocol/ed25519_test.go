@@ -70,7 +70,8 @@ func TestRFC8032Vectors(t *testing.T) {
 // testdata/ed25519_edges.json holds Ed25519 edge cases with the official library's verdict on
 // each (interop/ed25519-edges.js wrote it; interop/crypto.check.js asks the library again): the
 // key, the signed hash, the signature, the signed object that carries them, and whether
-// lib-crypto-utils verifyObj (libsodium's crypto_sign_open) accepts it.
+// lib-crypto-utils verifyObj (libsodium's crypto_sign_open) accepts it. verifyObj returns false
+// on every rejected case, never throws, so VerifyJSON must report a signature mismatch.
 func TestEd25519EdgeCasesMatchLibsodium(t *testing.T) {
 	raw, err := os.ReadFile("testdata/ed25519_edges.json")
 	if err != nil {

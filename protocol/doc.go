@@ -23,8 +23,9 @@
 // a "sig" key prints as {"value":…,"dataType":"bb"}, which is not revived when parsed again under
 // "sig", so a second canonicalisation sorts it. Signing (Frame, SignObject, SignJSON) therefore
 // always signs the fixed point, so every signature we produce verifies with verifyObj. A root the
-// reference's copy revives as a Buffer or Uint8Array (Buffer-shaped, bb or u8ab) is signed as
-// signObj signs it, and then printed as safeStringify prints a Buffer: its bytes, with no "sign".
+// reference's copy revives as a Buffer or Uint8Array (Buffer-shaped, bb or u8ab) comes out as the
+// reference sends it: safeStringify prints a Buffer by its bytes alone, so the "sign" signObj
+// hangs on it is lost, and we write the canonical bytes value without computing one.
 //
 // Signatures. The hash is BLAKE2b-256 keyed with the network hash key over the canonical bytes of
 // the object without its top-level "sign"; sign.sig is hex(Ed25519 signature ‖ hash) and

@@ -305,6 +305,19 @@ func TestSignVectors(t *testing.T) {
 	}
 }
 
+// An object the reference revives as a Buffer is signed as the official library signs it: the
+// "sign" that signObj hangs on a Buffer does not survive safeStringify, so the line is the bytes.
+func TestSignBufferShapedObject(t *testing.T) {
+	r := runner{stdin: `{"data":[1,2,3],"type":"Buffer"}` + "\n" + `{"a":1}` + "\n"}.run(t, "sign")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d stderr %q", r.code, r.stderr)
+	}
+	out := strings.Split(r.stdout, "\n")
+	if len(out) != 3 || out[0] != `{"value":"AQID","dataType":"bb"}` || !strings.HasPrefix(out[1], `{"a":1,"sign":{"owner":"`) {
+		t.Errorf("stdout %q", r.stdout)
+	}
+}
+
 func TestSignReportsBadLinesAndContinues(t *testing.T) {
 	in := "{\"a\":1}\n\nnot json\n[1,2]\r\n{\"b\":2}\r\n{\"c\":"
 	r := runner{stdin: in}.run(t, "sign", "--public-key", collectorPub, "--secret-key", collectorSec)

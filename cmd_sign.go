@@ -14,7 +14,9 @@ func signCommand() *cli.Command {
 		UsageText: "distributor sign [--secret-key HEX --public-key HEX] < objects.jsonl > signed.jsonl",
 		Description: `Reads one JSON object per line and writes each one signed with the configured hash key and
 key pair, as one canonical line (keys sorted, "sign":{"owner","sig"} added), as the reference
-signs frames and responses. Output follows input line by line, so it can sit in a pipe.
+signs frames and responses. An object the reference revives as a Buffer or Uint8Array
+({"type":"Buffer","data":…}, or a bb or u8ab value) comes out as the reference writes it:
+its bytes, without "sign". Output follows input line by line, so it can sit in a pipe.
 A line that cannot be signed is reported on stderr as "error: line N: <reason>" and skipped;
 the exit status is then 1. Blank lines are skipped. --secret-key and --public-key are the
 DISTRIBUTOR_SECRET_KEY and DISTRIBUTOR_PUBLIC_KEY flags; they must match (else exit status 2).`,

@@ -3,7 +3,6 @@ module github.com/shardeum/distributor
 go 1.26.8
 
 require (
-	filippo.io/edwards25519 v1.2.0
 	github.com/coder/websocket v1.8.15
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/hashicorp/go-hclog v1.6.3

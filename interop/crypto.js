@@ -14,6 +14,8 @@
 //    deterministic) and must pass verifyObj.
 // 2. Node signs, Go checks: the same objects signed with signObj under the collector key are piped
 //    to `distributor verify`, which must answer "ok" for each; tampered copies must be "invalid".
+// 3. Ed25519 edge cases (protocol/testdata/ed25519_edges.json): `distributor verify` must give
+//    the official library's verdict on each.
 // Prints "interop crypto: N passed, M failed" and exits 1 on any failure.
 'use strict';
 
@@ -23,7 +25,7 @@ const os = require('os');
 const path = require('path');
 const { goBinary: buildBinary } = require('./lib/server');
 // The official libraries, initialised with the hash key and the safeStringify stringifier.
-const { libCrypto, Utils, vectors, HASH_KEY, DIST, COLLECTOR, STRANGER } = require('./lib/official');
+const { libCrypto, Utils, repo, vectors, HASH_KEY, DIST, COLLECTOR, STRANGER } = require('./lib/official');
 
 let passed = 0;
 let failed = 0;
@@ -248,14 +250,14 @@ function writeText(v) {
   return '{' + ws() + v.obj.map(([k, e]) => writeString(k) + ws() + ':' + ws() + writeText(e)).join(ws() + ',' + ws()) + ws() + '}';
 }
 
-// signable: the reference can sign the text: it parses to a plain object (not a revived Buffer,
-// Uint8Array or BigInt, nor an object that prints as a Buffer) that safeStringify accepts.
+// signable: the reference can sign the text: it parses to an object (not an array or a BigInt)
+// that safeStringify accepts. That includes objects the reference revives as a Buffer or a
+// Uint8Array (Buffer-shaped, bb, u8ab): signObj signs those, and safeStringify then prints the
+// bytes without the "sign" it added.
 function signable(text) {
   try {
     const parsed = Utils.safeJsonParse(text);
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || parsed instanceof Uint8Array) return false;
-    const keys = Object.keys(parsed);
-    if (keys.length === 2 && keys.includes('type') && keys.includes('data')) return false;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return false;
     Utils.safeStringify(Utils.safeJsonParse(Utils.safeStringify(parsed)));
     return true;
   } catch (e) {
@@ -263,11 +265,33 @@ function signable(text) {
   }
 }
 
+// bytesRoot: the reference's stringify/parse copy of the text is a Buffer or Uint8Array.
+function bytesRoot(text) {
+  return Utils.safeJsonParse(Utils.safeStringify(Utils.safeJsonParse(text))) instanceof Uint8Array;
+}
+
+// Roots the reference revives as a Buffer or Uint8Array.
+const BYTES_ROOTS = [
+  '{"data":[1,2,3],"type":"Buffer"}',
+  '{"type":"Buffer","data":[1,2,3]}',
+  ' { "type" : "Buffer" , "data" : [ ] } ',
+  '{"type":"Buffer","data":[300,-1,"7",null,true,1.5," 12 ","0x10",[],[5]]}',
+  '{"type":"Buffer","data":"h\u00e9llo \ud83d\ude00 \ud800"}',
+  '{"type":"Buffer","data":{"dataType":"bb","value":"AQID"}}',
+  '{"type":"Buffer","data":{"dataType":"u8ab","value":"AQID"}}',
+  '{"type":"Buffer","data":[1],"type":"Buffer"}',
+  '{"__proto__":1,"type":"Buffer","data":[9]}',
+  '{"dataType":"bb","value":"AQID"}',
+  '{"value":"AQI","dataType":"bb","extra":1}',
+  '{"dataType":"u8ab","value":"////"}',
+];
+
 function generate(n) {
   const texts = [];
   // The shared vectors' inputs first.
   for (const c of vectors.canonical) if (signable(c.input)) texts.push(c.input);
   for (const c of vectors.sign) texts.push(c.input);
+  texts.push(...BYTES_ROOTS);
   let id = 0;
   while (texts.length < n) {
     const root = randomObject(0);
@@ -308,11 +332,17 @@ function main() {
     const got = signed.lines[i];
     const want = referenceSign(text, DIST);
     check(got === want, `sign #${i}\n  input ${JSON.stringify(text)}\n  go    ${JSON.stringify(got)}\n  node  ${JSON.stringify(want)}`);
-    check(got !== undefined && verifyWithNode(got), `verifyObj rejects Go's signature #${i}: ${got}`);
+    // A revived Buffer or Uint8Array loses its "sign" in the reference's output too.
+    check(got !== undefined && verifyWithNode(got) === verifyWithNode(want), `verifyObj's verdict on Go's signature #${i} differs: ${got}`);
   });
+  for (const text of BYTES_ROOTS) {
+    const want = referenceSign(text, DIST);
+    check(bytesRoot(text), `${text} is not revived as bytes; fix the check`);
+    check(!want.includes('"sign"') && !verifyWithNode(want), `the reference signs the bytes root ${text} into ${want}; fix the check`);
+  }
 
-  // 2. Node signs, Go checks.
-  const nodeSigned = texts.map((t) => referenceSign(t, COLLECTOR));
+  // 2. Node signs, Go checks (what carries a signature: not the bytes roots).
+  const nodeSigned = texts.filter((t) => !bytesRoot(t)).map((t) => referenceSign(t, COLLECTOR));
   nodeSigned.forEach((l, i) => check(verifyWithNode(l), `Node cannot verify its own signature #${i}`));
   const reference = vectors.verify.filter((c) => c.valid).map((c) => c.signed.replace(/\n/g, ' '));
   // Node decodes hex leniently: upper case, trailing garbage and an odd trailing digit still verify.
@@ -372,6 +402,19 @@ function main() {
   check(rejected.status === 1, `distributor verify exited ${rejected.status} on tampered input, want 1`);
   check(rejected.lines.length === tampered.length, `distributor verify wrote ${rejected.lines.length} lines for ${tampered.length}`);
   tampered.forEach((l, i) => check((rejected.lines[i] || '').startsWith('invalid: '), `tampered #${i} got ${rejected.lines[i]}\n  line ${l}`));
+
+  // 3. Ed25519 edge cases (protocol/testdata/ed25519_edges.json, from ed25519-edges.js): the
+  // official library must still give the recorded verdict, and `distributor verify` the same.
+  const edges = JSON.parse(fs.readFileSync(path.join(repo, 'protocol', 'testdata', 'ed25519_edges.json'), 'utf8'));
+  check(edges.length >= 50, `only ${edges.length} Ed25519 edge cases`);
+  edges.forEach((c) => check(verifyWithNode(c.signed) === c.valid, `edge case ${c.name}: verifyObj says ${!c.valid}, the file ${c.valid}`));
+  const edgeRun = run(bin, ['verify', ...keyFlags], edges.map((c) => c.signed));
+  check(edgeRun.status === 1, `distributor verify exited ${edgeRun.status} on the edge cases, want 1 (some are invalid)`);
+  check(edgeRun.lines.length === edges.length, `distributor verify wrote ${edgeRun.lines.length} lines for ${edges.length} edge cases`);
+  edges.forEach((c, i) => {
+    const got = edgeRun.lines[i] || '';
+    check(c.valid ? got === 'ok' : got.startsWith('invalid: '), `edge case ${c.name}: distributor verify says ${got}, verifyObj ${c.valid}\n  line ${c.signed}`);
+  });
 
   for (const f of failures) console.error('FAIL ' + f);
   console.log(`interop crypto: ${passed} passed, ${failed} failed`);

@@ -19,6 +19,11 @@ type encoder struct {
 	signComma bool
 	signAfter bool
 	signing   bool // refuse roots that cannot carry a "sign" member
+	// bareRoot is set when signing a root that the reference's safeJsonParse revives as a Buffer
+	// or Uint8Array (an object shaped like a Buffer, or a bb/u8ab object): signObj signs it and
+	// hangs "sign" on it, but safeStringify prints a Buffer or Uint8Array by its bytes alone, so
+	// what the reference sends is the canonical value without a "sign" member.
+	bareRoot bool
 }
 
 var errBigIntToNumber = errors.New("protocol: cannot convert a BigInt value to a number (Buffer data)")
@@ -85,12 +90,14 @@ func (e *encoder) bytes(b []byte, u8 bool) {
 
 // object writes an object from its sorted members; root enables skipSign handling.
 func (e *encoder) object(d *doc, ms []member, underSig, root bool) error {
+	signDropped := false
 	if root && e.skipSign {
 		for j, m := range ms {
 			if string(d.bytesOf(m.key)) == "sign" {
 				tmp := make([]member, 0, len(ms)-1)
 				tmp = append(tmp, ms[:j]...)
 				ms = append(tmp, ms[j+1:]...)
+				signDropped = true
 				break
 			}
 		}
@@ -102,7 +109,9 @@ func (e *encoder) object(d *doc, ms []member, underSig, root bool) error {
 				return err
 			} else if ok {
 				if root && e.signing {
-					return errors.New("protocol: cannot sign an object shaped like a Buffer ({type, data})")
+					if err := e.bufferRoot(signDropped); err != nil {
+						return err
+					}
 				}
 				e.bytes(b, false)
 				if underSig {
@@ -132,6 +141,19 @@ func (e *encoder) object(d *doc, ms []member, underSig, root bool) error {
 		e.markSign(len(ms) > 0, false)
 	}
 	e.buf = append(e.buf, '}')
+	return nil
+}
+
+// bufferRoot handles a root to be signed that prints as a Buffer. Without a "sign" member the
+// reference revives it as a Buffer, which prints without the "sign" signObj adds (bareRoot).
+// With one, it is a plain object of three members to the reference, whose signature covers the
+// old "sign" and so never verifies; we drop an old "sign" before signing, which leaves a
+// Buffer, so no output matches the reference's.
+func (e *encoder) bufferRoot(signDropped bool) error {
+	if signDropped {
+		return errors.New("protocol: cannot sign an object shaped like a Buffer ({type, data}) besides its sign member")
+	}
+	e.bareRoot = true
 	return nil
 }
 

@@ -65,8 +65,6 @@ type KeyPair struct {
 	Public    ed25519.PublicKey
 	Secret    ed25519.PrivateKey
 	PublicHex string
-
-	expanded *expandedKey // Secret's signing scalar and nonce prefix, derived once
 }
 
 // ParseKeyPair parses hex keys (public 32 bytes, secret 64 bytes) and checks that they belong
@@ -93,7 +91,7 @@ func ParseKeyPair(publicHex, secretHex string) (KeyPair, error) {
 	if !bytes.Equal(sec[32:], pub) {
 		return KeyPair{}, fmt.Errorf("protocol: secret key does not belong to public key %s", publicHex)
 	}
-	return KeyPair{Public: pub, Secret: sec, PublicHex: hex.EncodeToString(pub), expanded: expandKey(sec)}, nil
+	return KeyPair{Public: pub, Secret: sec, PublicHex: hex.EncodeToString(pub)}, nil
 }
 
 // GenerateKeyPair returns a new random key pair.
@@ -102,7 +100,22 @@ func GenerateKeyPair() (KeyPair, error) {
 	if err != nil {
 		return KeyPair{}, fmt.Errorf("protocol: generating key pair: %w", err)
 	}
-	return KeyPair{Public: pub, Secret: sec, PublicHex: hex.EncodeToString(pub), expanded: expandKey(sec)}, nil
+	return KeyPair{Public: pub, Secret: sec, PublicHex: hex.EncodeToString(pub)}, nil
+}
+
+// Sign returns the Ed25519 signature of message (ed25519.Sign, which hashes the secret key's
+// second half as the public key, as libsodium's crypto_sign does).
+func (kp KeyPair) Sign(message []byte) []byte {
+	var sig [64]byte
+	kp.signInto(&sig, message)
+	return sig[:]
+}
+
+func (kp KeyPair) signInto(sig *[64]byte, message []byte) {
+	if len(kp.Secret) != ed25519.PrivateKeySize {
+		panic("protocol: sign with a key pair that has no 64-byte secret key")
+	}
+	copy(sig[:], ed25519.Sign(kp.Secret, message))
 }
 
 // SecretHex returns the secret key in hex (libsodium layout).

@@ -22,7 +22,10 @@
 // One known non-idempotence is inherited from the reference: a Buffer-shaped object directly under
 // a "sig" key prints as {"value":…,"dataType":"bb"}, which is not revived when parsed again under
 // "sig", so a second canonicalisation sorts it. Signing (Frame, SignObject, SignJSON) therefore
-// always signs the fixed point, so every signature we produce verifies with verifyObj.
+// always signs the fixed point, so every signature we produce verifies with verifyObj. A root the
+// reference's copy revives as a Buffer or Uint8Array (Buffer-shaped, bb or u8ab) comes out as the
+// reference sends it: safeStringify prints a Buffer by its bytes alone, so the "sign" signObj
+// hangs on it is lost, and we write the canonical bytes value without computing one.
 //
 // Signatures. The hash is BLAKE2b-256 keyed with the network hash key over the canonical bytes of
 // the object without its top-level "sign"; sign.sig is hex(Ed25519 signature ‖ hash) and
@@ -30,10 +33,8 @@
 // decoding of owner and sig, a thrown error (not a false verdict) for a sig that is not 96 bytes
 // or a key that is not 32 bytes, and libsodium's crypto_sign_open checks (canonical S, no
 // small-order R or key, canonical key encoding) before the opened message is compared with the
-// recomputed hash. ErrSignatureMismatch distinguishes a false verdict from a malformed signature. The
-// Ed25519 arithmetic is our own on filippo.io/edwards25519's field (ed25519.go, edwards.go,
-// invert.go): byte for byte crypto/ed25519's signatures and verdicts, with the signing key
-// expanded once, a faster inversion and fixed-base tables (per public key for verification).
+// recomputed hash. ErrSignatureMismatch distinguishes a false verdict from a malformed signature.
+// Signing and verification are crypto/ed25519's; libsodium's extra refusals run before it.
 //
 // Authentication. Auth.Validate is validateRequestData with the reference error texts and order,
 // with two deliberate fixes of reference bugs (rest-api.md §3 and §9): a subscription is expired

@@ -162,7 +162,9 @@ func (e *encoder) mapObject(m map[string]any, underSig, root bool) error {
 					return err
 				} else if ok {
 					if root && e.signing {
-						return fmt.Errorf("protocol: cannot sign an object shaped like a Buffer ({type, data})")
+						if err := e.bufferRoot(n != len(m)); err != nil {
+							return err
+						}
 					}
 					e.bytes(b, false)
 					if underSig {

@@ -78,7 +78,12 @@ func (s Signer) SignObject(obj map[string]any) ([]byte, error) {
 	return s.finish(&e), nil
 }
 
+// finish returns e's root with its "sign" member, or as it stands when the reference's output
+// has none (see encoder.bareRoot).
 func (s Signer) finish(e *encoder) []byte {
+	if e.bareRoot {
+		return e.buf
+	}
 	h := s.HashKey.Sum(e.buf)
 	var tmp [400]byte
 	sign := s.appendSignMember(tmp[:0], h)
@@ -113,10 +118,16 @@ func canonicalRoot(data []byte, signing bool) (*encoder, error) {
 		return nil, err
 	}
 	n := d.nodes[root]
+	e := &encoder{skipSign: true, signing: signing}
+	if n.kind == kBytes && signing {
+		// A bb or u8ab object, which safeJsonParse revives as a Buffer or Uint8Array.
+		e.bytes(d.scratch[n.a:n.b], n.flags&flagU8 != 0)
+		e.bareRoot = true
+		return e, nil
+	}
 	if n.kind != kObject {
 		return nil, errors.New("protocol: a signed value must be a JSON object")
 	}
-	e := &encoder{skipSign: true, signing: signing}
 	if err := e.object(d, d.members[n.a:n.a+n.b], false, true); err != nil {
 		return nil, err
 	}
@@ -206,14 +217,16 @@ func verifySig(h [32]byte, sigHex, ownerHex string) error {
 	return nil
 }
 
-// sodiumVerify is libsodium's crypto_sign_verify_detached: crypto/ed25519's verification (which
-// already rejects a non-canonical S and compares R byte for byte) plus libsodium's refusal of
-// small-order R and public keys and of non-canonical public key encodings.
+// sodiumVerify is libsodium's crypto_sign_verify_detached for a 32-byte pk and a 64-byte sig.
+// Both it and crypto/ed25519 verify without the cofactor, refuse S >= L and compare the
+// encoding of S·B - k·A with R byte for byte (so a non-canonical R never verifies); libsodium
+// also refuses a small-order R or public key and a public key whose y is not below p, which
+// crypto/ed25519 accepts. Those checks come first, so every verdict is libsodium's.
 func sodiumVerify(pk, msg, sig []byte) bool {
 	if hasSmallOrder(sig[:32]) || !isCanonicalPoint(pk) || hasSmallOrder(pk) {
 		return false
 	}
-	return verifyEd25519(pk, msg, sig)
+	return ed25519.Verify(ed25519.PublicKey(pk), msg, sig)
 }
 
 // smallOrder lists the encodings of points of small order, as libsodium's

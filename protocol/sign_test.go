@@ -223,7 +223,7 @@ func TestSignSignsTheFixedPoint(t *testing.T) {
 
 func TestSignRejects(t *testing.T) {
 	s := testSigner(t, "distributor")
-	for _, in := range []string{`[]`, `5`, `{"dataType":"bb","value":"AQ"}`, `{"type":"Buffer","data":[1]}`, `{`, `{"a":{"dataType":"bi","value":"x"}}`} {
+	for _, in := range []string{`[]`, `5`, `"s"`, `null`, `{`, `{"a":{"dataType":"bi","value":"x"}}`} {
 		if out, err := s.SignJSON([]byte(in)); err == nil {
 			t.Errorf("SignJSON(%s) = %s, want error", in, out)
 		}
@@ -339,5 +339,46 @@ func TestFrameCapacityFitsItsLength(t *testing.T) {
 	// A line that cannot be signed gives no frame at all (the child skips it), not an empty one.
 	if b, err := s.Frame(KindReceipt, []byte(`{"cycle":`), ""); err == nil || b != nil {
 		t.Errorf("Frame of a truncated line = %q, %v; want nil and an error", b, err)
+	}
+}
+
+// A root that the reference's stringify/parse copy revives as a Buffer or Uint8Array: signObj
+// signs it and hangs "sign" on it, and safeStringify prints the bytes alone. The expected lines
+// are what lib-crypto-utils signObj and lib-types safeStringify produced (interop/crypto.js
+// checks more of them against the library itself).
+func TestSignBytesRootAsTheReference(t *testing.T) {
+	s := testSigner(t, "distributor")
+	for _, c := range []struct{ in, want string }{
+		{`{"data":[1,2,3],"type":"Buffer"}`, `{"value":"AQID","dataType":"bb"}`},
+		{` { "type" : "Buffer" , "data" : [ ] } `, `{"value":"","dataType":"bb"}`},
+		{`{"type":"Buffer","data":[300,-1,"7",null,true,1.5," 12 ","0x10",[],[5]]}`, `{"value":"LP8HAAEBDBAABQ==","dataType":"bb"}`},
+		{`{"type":"Buffer","data":"h\u00e9llo"}`, `{"value":"aMOpbGxv","dataType":"bb"}`},
+		{`{"type":"Buffer","data":{"dataType":"u8ab","value":"AQID"}}`, `{"value":"AQID","dataType":"bb"}`},
+		{`{"__proto__":1,"type":"Buffer","data":[9]}`, `{"value":"CQ==","dataType":"bb"}`},
+		{`{"value":"AQI","dataType":"bb","extra":1}`, `{"value":"AQI=","dataType":"bb"}`},
+		{`{"dataType":"u8ab","value":"////"}`, `{"value":"////","dataType":"u8ab"}`},
+	} {
+		got, err := s.SignJSON([]byte(c.in))
+		if err != nil || string(got) != c.want {
+			t.Errorf("SignJSON(%s) = %s, %v; the reference sends %s", c.in, got, err, c.want)
+		}
+	}
+	got, err := s.SignObject(map[string]any{"type": "Buffer", "data": []any{1.0, 2.0, 3.0}})
+	if err != nil || string(got) != `{"value":"AQID","dataType":"bb"}` {
+		t.Errorf("SignObject of a Buffer-shaped map = %s, %v", got, err)
+	}
+	// With a "sign" member as well, the reference signs a plain object whose signature covers
+	// the old "sign" and so never verifies; we refuse it rather than send either form.
+	for _, in := range []string{`{"type":"Buffer","data":[1],"sign":{"owner":"x","sig":"y"}}`} {
+		if got, err := s.SignJSON([]byte(in)); err == nil {
+			t.Errorf("SignJSON(%s) = %s, want an error", in, got)
+		}
+	}
+	if got, err := s.SignObject(map[string]any{"type": "Buffer", "data": "x", "sign": 1.0}); err == nil {
+		t.Errorf("SignObject of a Buffer-shaped map with a sign = %s, want an error", got)
+	}
+	// A BigInt root is no object: signObj throws.
+	if got, err := s.SignJSON([]byte(`{"dataType":"bi","value":"ff"}`)); err == nil {
+		t.Errorf("SignJSON of a BigInt root = %s, want an error", got)
 	}
 }

@@ -29,6 +29,7 @@ var flagAliases = map[string][]string{
 	config.KeyVerbose:                {"verbose"},
 	config.KeyLimitToSubscribersOnly: {"limit-to-subscribers-only"},
 	config.KeyClientQueueFrames:      {"client-queue-frames"},
+	config.KeyHealthReaderProblemMS:  {"health-reader-problem-ms"},
 }
 
 // configFlags returns new instances of --config and one flag per configuration key, named

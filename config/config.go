@@ -31,6 +31,9 @@ type Config struct {
 	Subscribers            []protocol.Subscriber // never nil
 
 	ClientQueueFrames int // ours: per-client outbound queue bound, default 16384
+	// HealthReaderProblemMS is how long a reader's problem may stand (reported, and no line read
+	// since) before /is-healthy answers 503. Ours; default 60000.
+	HealthReaderProblemMS int
 
 	Path string // the file it came from, "" if none was read
 

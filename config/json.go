@@ -29,6 +29,7 @@ type file struct {
 	LimitToSubscribersOnly bool                  `json:"limitToSubscribersOnly"`
 	Subscribers            []protocol.Subscriber `json:"subscribers"`
 	ClientQueueFrames      int                   `json:"CLIENT_QUEUE_FRAMES"`
+	HealthReaderProblemMS  int                   `json:"HEALTH_READER_PROBLEM_MS"`
 }
 
 func (c *Config) file(secret string) file {
@@ -44,6 +45,7 @@ func (c *Config) file(secret string) file {
 		FileStreamIntervalMS: c.FileStreamIntervalMS, MaxClientsPerChild: c.MaxClientsPerChild,
 		Verbose: c.Verbose, LimitToSubscribersOnly: c.LimitToSubscribersOnly,
 		Subscribers: subs, ClientQueueFrames: c.ClientQueueFrames,
+		HealthReaderProblemMS: c.HealthReaderProblemMS,
 	}
 }
 
@@ -107,6 +109,7 @@ func (c *Config) Settings() []Setting {
 		KeyFileStreamIntervalMS: f.FileStreamIntervalMS, KeyMaxClientsPerChild: f.MaxClientsPerChild,
 		KeyVerbose: f.Verbose, KeyLimitToSubscribersOnly: f.LimitToSubscribersOnly,
 		KeySubscribers: f.Subscribers, KeyClientQueueFrames: f.ClientQueueFrames,
+		KeyHealthReaderProblemMS: f.HealthReaderProblemMS,
 	}
 	var out []Setting
 	for _, k := range Keys {

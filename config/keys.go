@@ -21,6 +21,7 @@ const (
 	KeyDistributorMode        = "distributorMode"
 	KeyMQServerPort           = "MQ_DISTRIBUTOR_SERVER_PORT"
 	KeyClientQueueFrames      = "CLIENT_QUEUE_FRAMES"
+	KeyHealthReaderProblemMS  = "HEALTH_READER_PROBLEM_MS"
 )
 
 // Kind is the JSON type a key takes.
@@ -63,6 +64,7 @@ var Keys = []KeyInfo{
 	{KeyDistributorMode, String, true, "ignored (reference WS/MQ switch; we serve WS mode)"},
 	{KeyMQServerPort, Int, true, "ignored (reference MQ-mode health port)"},
 	{KeyClientQueueFrames, Int, false, "frames queued per client before it is dropped as a slow consumer"},
+	{KeyHealthReaderProblemMS, Int, false, "milliseconds a data-log reader's problem may stand before /is-healthy answers 503"},
 }
 
 // Sub-keys of ARCHIVER_DATA.
@@ -97,6 +99,10 @@ const (
 	// DefaultFile is looked up in the working directory when no file is named.
 	DefaultFile = "distributor-config.json"
 )
+
+// DefaultHealthReaderProblemMS is how long (ms) a reader's problem may stand before /is-healthy
+// answers 503: a minute, about one cycle, so one bad line in a quiet stream is not an outage.
+const DefaultHealthReaderProblemMS = 60000
 
 // DefaultArchiverData are the archiver's file names.
 var DefaultArchiverData = ArchiverData{

@@ -50,6 +50,7 @@ func newState(dir string, log *slog.Logger) *state {
 		KeyDistributorMode:        DefaultDistributorMode,
 		KeyMQServerPort:           int64(DefaultMQServerPort),
 		KeyClientQueueFrames:      int64(DefaultClientQueueFrames),
+		KeyHealthReaderProblemMS:  int64(DefaultHealthReaderProblemMS),
 	} {
 		st.vals[k] = setting{v, def}
 	}

@@ -140,6 +140,8 @@ func (p *parent) promSnapshot() promexport.Snapshot {
 	res := p.observe(p.readySlots())
 	now := time.Now()
 	snap := promexport.Snapshot{Subscribers: map[string]int{}}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for s, r := range res {
 		if r.err != nil || s.state == exited {
 			continue
@@ -149,8 +151,6 @@ func (p *parent) promSnapshot() promexport.Snapshot {
 			snap.Subscribers[cmp.Or(c.State, promexport.StateLive)]++
 		}
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	for s := range p.live {
 		if s.state != exited {
 			snap.Children++

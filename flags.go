@@ -30,6 +30,7 @@ var flagAliases = map[string][]string{
 	config.KeyLimitToSubscribersOnly: {"limit-to-subscribers-only"},
 	config.KeyClientQueueFrames:      {"client-queue-frames"},
 	config.KeyClientStallTimeoutMS:   {"client-stall-timeout-ms"},
+	config.KeyHealthReaderProblemMS:  {"health-reader-problem-ms"},
 }
 
 // configFlags returns new instances of --config and one flag per configuration key, named

@@ -55,6 +55,9 @@ func (st *state) build() (*Config, error) {
 	if c.ClientStallTimeoutMS, err = st.intIn(KeyClientStallTimeoutMS, 1, 86_400_000); err != nil {
 		return nil, err
 	}
+	if c.HealthReaderProblemMS, err = st.intIn(KeyHealthReaderProblemMS, 0, 86_400_000); err != nil {
+		return nil, err
+	}
 	c.Verbose = st.vals[KeyVerbose].v.(bool)
 	c.LimitToSubscribersOnly = st.vals[KeyLimitToSubscribersOnly].v.(bool)
 	if c.Subscribers, err = st.subscribers(); err != nil {

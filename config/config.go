@@ -32,6 +32,9 @@ type Config struct {
 
 	ClientQueueFrames    int // ours: frames queued in memory per client before it reads the log, default 16384
 	ClientStallTimeoutMS int // ours: a client taking no bytes this long is closed, default 120000
+	// HealthReaderProblemMS is how long a reader's problem may stand (reported, and no line read
+	// since) before /is-healthy answers 503. Ours; default 60000.
+	HealthReaderProblemMS int
 
 	Path string // the file it came from, "" if none was read
 

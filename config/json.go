@@ -30,6 +30,7 @@ type file struct {
 	Subscribers            []protocol.Subscriber `json:"subscribers"`
 	ClientQueueFrames      int                   `json:"CLIENT_QUEUE_FRAMES"`
 	ClientStallTimeoutMS   int                   `json:"CLIENT_STALL_TIMEOUT_MS"`
+	HealthReaderProblemMS  int                   `json:"HEALTH_READER_PROBLEM_MS"`
 }
 
 func (c *Config) file(secret string) file {
@@ -45,7 +46,8 @@ func (c *Config) file(secret string) file {
 		FileStreamIntervalMS: c.FileStreamIntervalMS, MaxClientsPerChild: c.MaxClientsPerChild,
 		Verbose: c.Verbose, LimitToSubscribersOnly: c.LimitToSubscribersOnly,
 		Subscribers: subs, ClientQueueFrames: c.ClientQueueFrames,
-		ClientStallTimeoutMS: c.ClientStallTimeoutMS,
+		ClientStallTimeoutMS:  c.ClientStallTimeoutMS,
+		HealthReaderProblemMS: c.HealthReaderProblemMS,
 	}
 }
 
@@ -109,7 +111,8 @@ func (c *Config) Settings() []Setting {
 		KeyFileStreamIntervalMS: f.FileStreamIntervalMS, KeyMaxClientsPerChild: f.MaxClientsPerChild,
 		KeyVerbose: f.Verbose, KeyLimitToSubscribersOnly: f.LimitToSubscribersOnly,
 		KeySubscribers: f.Subscribers, KeyClientQueueFrames: f.ClientQueueFrames,
-		KeyClientStallTimeoutMS: f.ClientStallTimeoutMS,
+		KeyClientStallTimeoutMS:  f.ClientStallTimeoutMS,
+		KeyHealthReaderProblemMS: f.HealthReaderProblemMS,
 	}
 	var out []Setting
 	for _, k := range Keys {

@@ -22,6 +22,7 @@ const (
 	KeyMQServerPort           = "MQ_DISTRIBUTOR_SERVER_PORT"
 	KeyClientQueueFrames      = "CLIENT_QUEUE_FRAMES"
 	KeyClientStallTimeoutMS   = "CLIENT_STALL_TIMEOUT_MS"
+	KeyHealthReaderProblemMS  = "HEALTH_READER_PROBLEM_MS"
 )
 
 // Kind is the JSON type a key takes.
@@ -65,6 +66,7 @@ var Keys = []KeyInfo{
 	{KeyMQServerPort, Int, true, "ignored (reference MQ-mode health port)"},
 	{KeyClientQueueFrames, Int, false, "frames queued in memory per client; past it the client reads the data log at its own position"},
 	{KeyClientStallTimeoutMS, Int, false, "a client that takes no bytes for this many milliseconds is closed (1008)"},
+	{KeyHealthReaderProblemMS, Int, false, "milliseconds a data-log reader's problem may stand before /is-healthy answers 503"},
 }
 
 // Sub-keys of ARCHIVER_DATA.
@@ -100,6 +102,10 @@ const (
 	// DefaultFile is looked up in the working directory when no file is named.
 	DefaultFile = "distributor-config.json"
 )
+
+// DefaultHealthReaderProblemMS is how long (ms) a reader's problem may stand before /is-healthy
+// answers 503: a minute, about one cycle, so one bad line in a quiet stream is not an outage.
+const DefaultHealthReaderProblemMS = 60000
 
 // DefaultArchiverData are the archiver's file names.
 var DefaultArchiverData = ArchiverData{

@@ -51,6 +51,7 @@ func newState(dir string, log *slog.Logger) *state {
 		KeyMQServerPort:           int64(DefaultMQServerPort),
 		KeyClientQueueFrames:      int64(DefaultClientQueueFrames),
 		KeyClientStallTimeoutMS:   int64(DefaultClientStallTimeoutMS),
+		KeyHealthReaderProblemMS:  int64(DefaultHealthReaderProblemMS),
 	} {
 		st.vals[k] = setting{v, def}
 	}

@@ -153,6 +153,8 @@ func (p *parent) watch(s *slot) {
 	s.clients = map[string]*client{}
 	delete(p.readerProblems, s.pid)
 	delete(p.metrics.seen, s)
+	delete(p.metrics.sent, s)
+	p.dropProblems(s.pid)
 	p.mu.Unlock()
 	p.repace()
 	if was == retiring {
@@ -303,6 +305,7 @@ func (e events) ClientConnected(pid int, ci child.ClientInfo) {
 
 func (e events) ClientClosed(pid int, clientID string, code int, reason string) {
 	p := e.p
+	p.prom.ClientClosed(code)
 	p.mu.Lock()
 	c := p.clients[clientID]
 	var retire *slot
@@ -324,6 +327,7 @@ func (e events) ReaderProblem(pid int, stream string, msg string) {
 	p := e.p
 	p.mu.Lock()
 	p.readerProblems[pid] = fmt.Sprintf("%s: %s", stream, msg)
+	p.reportProblem(pid, stream, msg)
 	p.mu.Unlock()
 	p.log.Warn("reader problem in child", "pid", pid, "stream", stream, "msg", msg)
 }

@@ -23,7 +23,7 @@
 // still runs, REST data routes answer 500 "archive DB unavailable", /is-healthy answers 503 with the
 // reason, and the open is retried every sweep until the files appear. Children die with the parent
 // even on kill -9 (PR_SET_PDEATHSIG, and they watch their stdin): no orphans. Under systemd
-// (scripts/distributor.service) the supervisor signals one process and that process owns the others,
+// (deploy/systemd/distributor.service) the supervisor signals one process and that process owns the others,
 // as with tableflip: Type=simple, ExecStart=/usr/local/bin/distributor start --grace 5s,
 // ExecReload=/bin/kill -USR1 $MAINPID, KillMode=mixed (SIGTERM to the parent only, which stops its
 // children in order; SIGKILL to the whole cgroup only after TimeoutStopSec=15s, longer than the grace),

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/shardeum/distributor/dbstore"
+	"github.com/shardeum/distributor/promexport"
 	"github.com/shardeum/distributor/protocol"
 	"github.com/shardeum/distributor/queryapi"
 )
@@ -15,9 +16,11 @@ import (
 func (p *parent) handler() http.Handler {
 	db := p.db.Load()
 	p.api.Store(p.restAPI(db.store))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isUpgrade(r) {
-			p.serveUpgrade(w, r)
+	rest := p.prom.Instrument(routeLabel, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) && promexport.Wants(r) {
+			// Prometheus's Accept header: the exposition. Any other request keeps the
+			// reference's JSON (queryapi), so existing alerting goes on working.
+			p.prom.ServeHTTP(w, r)
 			return
 		}
 		if r.Method == http.MethodPost && dataRoutes[r.URL.Path] {
@@ -27,7 +30,27 @@ func (p *parent) handler() http.Handler {
 			}
 		}
 		p.api.Load().ServeHTTP(w, r)
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUpgrade(r) {
+			p.serveUpgrade(w, r)
+			return
+		}
+		rest.ServeHTTP(w, r)
 	})
+}
+
+// httpRoutes are the paths distributor_http_requests_total names; any other is "other", so a
+// scan of random paths cannot grow the series without bound.
+var httpRoutes = map[string]bool{"/cycleinfo": true, "/receipt": true, "/originalTx": true, "/account": true,
+	"/transaction": true, "/totalData": true, "/config": true, "/metrics": true, "/is-alive": true,
+	"/is-healthy": true, "/status": true}
+
+func routeLabel(r *http.Request) string {
+	if httpRoutes[r.URL.Path] {
+		return r.URL.Path
+	}
+	return "other"
 }
 
 // restAPI builds the REST routes on st (nil: the archive is unavailable, and the

@@ -1,10 +1,13 @@
 package parent
 
 import (
+	"cmp"
 	"context"
 	"time"
 
+	"github.com/shardeum/distributor/child"
 	"github.com/shardeum/distributor/dbstore"
+	"github.com/shardeum/distributor/promexport"
 )
 
 // metricsState backs GET /metrics (rest-api.md §4.9): per stream, the archive's row
@@ -15,14 +18,25 @@ import (
 // increase is folded in just before it is shut down; what a killed child read since
 // the previous observation is lost, as are records appended while no child runs (no
 // reader is open then) — as a reference worker counts only what its own reader saw.
+//
+// The Prometheus counters are kept the same way, so they never go backwards when a
+// child or a client goes: frames and bytes sent grow by each client's increase since
+// the previous observation (a client's last increase is what a child reported last).
 type metricsState struct {
 	streams map[string]*streamCount
-	seen    map[*slot]map[string]uint64 // entries per stream at the previous observation
+	seen    map[*slot]map[string]uint64    // entries per stream at the previous observation
+	sent    map[*slot]map[string]sentCount // per client id, at the previous observation
+
+	framesSent, bytesSent uint64
 }
+
+type sentCount struct{ frames, bytes uint64 }
 
 type streamCount struct {
 	total int64
 	last  time.Time
+	read  uint64    // lines the readers read (the total without the archive's rows)
+	newst time.Time // newest line a reader read (ReaderStats.NewestAt), zero if none reported
 }
 
 // metricStreams maps the /metrics keys to the tables counted at start.
@@ -53,8 +67,11 @@ func (m *metricsState) addCounts(st *dbstore.Store) {
 	}
 }
 
-// observe folds the listed children's reader counts into the metrics.
-func (p *parent) observe(slots []*slot) {
+// observe folds the listed children's reader and client counts into the metrics and
+// returns what they answered.
+func (p *parent) observe(slots []*slot) map[*slot]statsResult {
+	p.obsMu.Lock()
+	defer p.obsMu.Unlock()
 	res := p.collect(slots)
 	now := time.Now()
 	p.mu.Lock()
@@ -65,6 +82,7 @@ func (p *parent) observe(slots []*slot) {
 	}
 	if m.seen == nil {
 		m.seen = map[*slot]map[string]uint64{}
+		m.sent = map[*slot]map[string]sentCount{}
 	}
 	grew := map[string]int64{}
 	for s, r := range res {
@@ -81,14 +99,76 @@ func (p *parent) observe(slots []*slot) {
 				grew[rd.Stream] = d
 			}
 			prev[rd.Stream] = rd.Entries
+			if sc := m.streams[rd.Stream]; sc != nil && rd.NewestAt.After(sc.newst) {
+				sc.newst = rd.NewestAt
+			}
 		}
+		m.foldSent(s, r.stats.Clients)
 	}
 	for name, d := range grew {
 		if sc := m.streams[name]; sc != nil && d > 0 {
 			sc.total += d
+			sc.read += uint64(d)
 			sc.last = now
 		}
 	}
+	return res
+}
+
+// foldSent adds each client's frames and bytes since the previous observation of s (mu held).
+// A client missing from clients has closed: its last increase was added when it was last seen.
+func (m *metricsState) foldSent(s *slot, clients []child.ClientStats) {
+	prev := m.sent[s]
+	next := make(map[string]sentCount, len(clients))
+	for _, c := range clients {
+		was := prev[c.ID]
+		if c.FramesSent > was.frames {
+			m.framesSent += c.FramesSent - was.frames
+			was.frames = c.FramesSent
+		}
+		if c.BytesSent > was.bytes {
+			m.bytesSent += c.BytesSent - was.bytes
+			was.bytes = c.BytesSent
+		}
+		next[c.ID] = was
+	}
+	m.sent[s] = next
+}
+
+// promSnapshot observes every ready child for a Prometheus scrape.
+func (p *parent) promSnapshot() promexport.Snapshot {
+	res := p.observe(p.readySlots())
+	now := time.Now()
+	snap := promexport.Snapshot{Subscribers: map[string]int{}}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for s, r := range res {
+		if r.err != nil || s.state == exited {
+			continue
+		}
+		for _, c := range r.stats.Clients {
+			// A child that does not report a state feeds its clients from the shared stream.
+			snap.Subscribers[cmp.Or(c.State, promexport.StateLive)]++
+		}
+	}
+	for s := range p.live {
+		if s.state != exited {
+			snap.Children++
+		}
+	}
+	snap.FramesSent, snap.BytesSent = p.metrics.framesSent, p.metrics.bytesSent
+	for _, ms := range metricStreams {
+		sc := p.metrics.streams[ms.name]
+		// The age of the newest line a reader read; a child that does not report it leaves the
+		// time the parent last saw the stream grow (the JSON's lastUpdationTimestamp).
+		newest := sc.newst
+		if newest.IsZero() {
+			newest = sc.last
+		}
+		snap.Streams = append(snap.Streams, promexport.Stream{Name: ms.name, LinesRead: sc.read,
+			LagSeconds: max(now.Sub(newest).Seconds(), 0)})
+	}
+	return snap
 }
 
 // metricsBody is queryapi's Metrics: {cycle:{count,lastUpdationTimestamp},...}.

@@ -17,6 +17,8 @@ import (
 
 	"github.com/shardeum/distributor/child"
 	"github.com/shardeum/distributor/config"
+	"github.com/shardeum/distributor/promexport"
+	"github.com/shardeum/distributor/protocol"
 	"github.com/shardeum/distributor/queryapi"
 )
 
@@ -47,6 +49,9 @@ type parent struct {
 	readerProblems map[int]string     // pid -> last ReaderProblem
 	paceWake       chan struct{}      // see pacer
 	metrics        metricsState
+	obsMu          sync.Mutex // one observe at a time: a stale Stats must not be applied after a newer one
+	prom           *promexport.Exporter
+	problems       map[problemKey]*readerProblem // see health.go
 	refusals       refusalLog
 }
 
@@ -68,7 +73,12 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		byKey:          map[string]string{},
 		readerProblems: map[int]string{},
 		paceWake:       make(chan struct{}, 1),
+		problems:       map[problemKey]*readerProblem{},
 	}
+	// Redis mode registers its families (ingress published, lease state, source lag) on p.prom.
+	p.prom = promexport.New(promexport.Options{Snapshot: p.promSnapshot, CloseCodes: []int{
+		int(protocol.CloseReplaced), int(protocol.CloseShutdown), int(protocol.CloseSlowConsumer),
+		int(protocol.CloseCursorGone), int(protocol.CloseInternal)}})
 	p.cfg.Store(cfg)
 	p.refusals.log = p.log
 

@@ -259,39 +259,3 @@ func serveAlive(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("OK"))
 }
-
-// health returns "" when the archive DB answers and no child reports a dead reader.
-func (p *parent) health() string {
-	db := p.db.Load()
-	if db.store == nil {
-		return "archive DB unavailable: " + db.err.Error()
-	}
-	if err := dbCheck(db.store); err != nil {
-		return "archive DB: " + err.Error()
-	}
-	for s, r := range p.collect(p.runningSlots()) {
-		if r.err != nil {
-			return "child " + itoa(s.pid) + " not answering: " + r.err.Error()
-		}
-		for _, rd := range r.stats.Readers {
-			if rd.Err != "" {
-				return "child " + itoa(s.pid) + " reader " + rd.Stream + ": " + rd.Err
-			}
-		}
-	}
-	return ""
-}
-
-func (p *parent) serveHealthy(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if why := p.health(); why != "" {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte(oneLine(why)))
-		return
-	}
-	_, _ = w.Write([]byte("OK"))
-}

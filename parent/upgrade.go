@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/promexport"
 	"github.com/shardeum/distributor/protocol"
 )
 
@@ -99,12 +100,14 @@ func checkWebSocket(r *http.Request) string {
 // serveUpgrade authenticates a WebSocket upgrade and hands the connection to a child.
 func (p *parent) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	if !p.enter() {
+		p.prom.Handshake(promexport.HandshakeUnavailable)
 		w.Header().Set("Connection", "close")
 		http.Error(w, "Service Unavailable: shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	defer p.wg.Done()
 	if why := checkWebSocket(r); why != "" {
+		p.prom.Handshake(promexport.HandshakeBadRequest)
 		p.refusals.refuse(r.RemoteAddr, http.StatusBadRequest, why)
 		w.Header().Set("Connection", "close")
 		http.Error(w, "Bad Request: not a WebSocket handshake", http.StatusBadRequest)
@@ -112,6 +115,7 @@ func (p *parent) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	}
 	hs, why := p.authenticate(r)
 	if why != "" {
+		p.prom.Handshake(promexport.HandshakeUnauthorized)
 		p.refusals.refuse(r.RemoteAddr, http.StatusUnauthorized, why)
 		w.Header().Set("Connection", "close")
 		http.Error(w, "Unauthorized: Authentication failed", http.StatusUnauthorized)
@@ -134,8 +138,11 @@ func (p *parent) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		pre = append(pre, b...)
 	}
 	if err := p.handoff(conn, pre, r.RemoteAddr, hs); err != nil {
+		p.prom.Handshake(promexport.HandshakeUnavailable)
 		p.log.Warn("websocket handoff failed", "remote", r.RemoteAddr, "key", hs.Sender, "err", err)
 		writeRaw(conn, http.StatusServiceUnavailable, "Service Unavailable: no child could take the connection")
+	} else {
+		p.prom.Handshake(promexport.HandshakeAccepted)
 	}
 	conn.Close() // the parent's copy; the child has its own descriptor
 }

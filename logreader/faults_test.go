@@ -127,8 +127,7 @@ func TestPointerMissingAtOpenReadsEverythingLater(t *testing.T) {
 	}
 }
 
-// A file truncated under the reader is read again from its start; paced too, where the reader
-// reads and sizes its file quietly (rawio_linux.go).
+// A file truncated under the reader is read again from its start, paced or not.
 func TestTruncatedFileIsReadAgainFromStart(t *testing.T) {
 	for _, every := range []time.Duration{0, 20 * time.Millisecond} {
 		t.Run(fmt.Sprintf("read every %v", every), func(t *testing.T) {

@@ -16,10 +16,6 @@ import (
 //   - Rounds start on a grid of d with a phase fixed per process (roundPhase), so a process's
 //     readers of every stream wake together, one wake-up for all of them, while processes
 //     (children) are spread over the round.
-//   - It reads, checks its file's size and looks for a stream not yet on disk without telling
-//     the Go scheduler (rawio_linux.go): in a process whose threads are all idle, the first
-//     system call through package syscall wakes the runtime's sysmon thread, which then polls
-//     every 20 µs while the round runs (in scenario D: a tenth of every child's CPU).
 //   - The poll's checks (onTick: the directory, a writer that moved on without an End marker,
 //     a moved or deleted file) run once every pacedPollRounds rounds, or every Poll if that is
 //     longer. They find faults, not data: a rotation is seen by its End marker.
@@ -92,36 +88,4 @@ func (r *Reader) waitPaced(ctx context.Context, every time.Duration) error {
 		r.takeEvents()
 	}
 	return nil
-}
-
-// nothingYet is the paced reader's look for a stream that has nothing on disk yet: when its
-// pointer file is missing (a quiet stat), the stream is new and will be read from its first line
-// once it appears (what resolveStart concludes, with three calls through the scheduler).
-func (r *Reader) nothingYet() bool {
-	if !r.paced() || r.o.Start.mode == modeAfter || !missingQuiet(r.o.Stream.pathPointer(r.o.Dir)) {
-		return false
-	}
-	r.fromStart = true
-	r.pointerTrouble()
-	return true
-}
-
-// readAt reads the current file at off; paced, quietly (see SetReadEvery).
-func (r *Reader) readAt(b []byte, off int64) (int, error) {
-	if r.paced() {
-		return preadQuiet(r.f, b, off)
-	}
-	return r.f.ReadAt(b, off)
-}
-
-// size is the current file's size; paced, found quietly (see SetReadEvery).
-func (r *Reader) size() (int64, error) {
-	if r.paced() {
-		return fstatSizeQuiet(r.f)
-	}
-	fi, err := r.f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
 }

@@ -178,8 +178,8 @@ func TestPacedReadersShareRounds(t *testing.T) {
 	}
 }
 
-// A paced reader of a stream not yet on disk looks for it once a round without a system call
-// through the scheduler, and reads it from its first line once it appears.
+// A paced reader of a stream not yet on disk looks for it once a round and reads it from its
+// first line once it appears.
 func TestPacedReaderOfALateStreamReadsItFromItsFirstLine(t *testing.T) {
 	dir := t.TempDir()
 	r, ps := openT(t, Options{Dir: dir, Start: Live})

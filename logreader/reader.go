@@ -250,7 +250,7 @@ func (r *Reader) Next(ctx context.Context) (Entry, error) {
 		}
 		switch {
 		case !r.started:
-			if !r.dirMissing && !r.nothingYet() {
+			if !r.dirMissing {
 				if err := r.resolveStart(); err != nil {
 					return Entry{}, err
 				}
@@ -619,7 +619,7 @@ func (r *Reader) fill() int {
 	if r.created || r.sinceHold >= holdEvery {
 		r.holdAhead()
 	}
-	n, err := r.readAt(r.buf[r.end:], r.readOff)
+	n, err := r.f.ReadAt(r.buf[r.end:], r.readOff)
 	r.end += n
 	r.readOff += int64(n)
 	r.sinceHold += n
@@ -702,9 +702,9 @@ func (r *Reader) consume(silent bool) (e Entry, emit, ok bool) {
 // (the End marker read and the next file on disk), files replaced or deleted under the reader
 // and a writer that moved on without an End marker. It returns true when the reader moved.
 func (r *Reader) atEOF() bool {
-	if size, err := r.size(); err == nil && size < r.readOff {
+	if fi, err := r.f.Stat(); err == nil && fi.Size() < r.readOff {
 		r.problem(&Problem{Kind: ProblemTruncated, File: r.cur.path, Line: r.lineNo,
-			Detail: fmt.Sprintf("file shrank from %d to %d bytes under the reader; reading it again from its start", r.readOff, size)})
+			Detail: fmt.Sprintf("file shrank from %d to %d bytes under the reader; reading it again from its start", r.readOff, fi.Size())})
 		r.adopt(r.f, r.cur, 0, 0, 0, false)
 		return true
 	}

@@ -26,7 +26,7 @@ func readPointer(dir string, s Stream) (n int, ok bool, err error) {
 		}
 		return 0, false, err
 	}
-	n = s.parseFileName(strings.TrimSpace(string(b)))
+	n = s.ParseFileName(strings.TrimSpace(string(b)))
 	return n, n > 0, nil
 }
 
@@ -111,9 +111,26 @@ func highestFile(dir string, s Stream) int {
 	}
 	hi := 0
 	for _, e := range ents {
-		if n := s.parseFileName(strings.TrimPrefix(e.Name(), "old-")); n > hi {
+		if n := s.ParseFileName(strings.TrimPrefix(e.Name(), "old-")); n > hi {
 			hi = n
 		}
 	}
 	return hi
+}
+
+// Files lists the files of stream s in dir, oldest first (old- files included), as a reader
+// with Start Oldest would read them. maxFiles 0 learns the wrap point from the directory.
+func Files(dir string, s Stream, maxFiles int) ([]string, error) {
+	n, ok, err := readPointer(dir, s)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, nil
+	}
+	var paths []string
+	for _, f := range chain(dir, s, n, maxFiles, 0) {
+		paths = append(paths, f.path)
+	}
+	return paths, nil
 }

@@ -1,4 +1,4 @@
-package logreader
+package logreader_test
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/shardeum/distributor/logreader"
 )
 
 func put(t *testing.T, dir, name, content string) {

@@ -43,15 +43,6 @@ func nextRound(t time.Time, every time.Duration) time.Time {
 	return time.Unix(0, n-n%int64(every)+int64(every)+phase)
 }
 
-// restOfRound is how long from now until the round after the last paced wake-up (0 or less:
-// there was none, or that round has begun).
-func (r *Reader) restOfRound(now time.Time, every time.Duration) time.Duration {
-	if r.woke.IsZero() {
-		return 0
-	}
-	return nextRound(r.woke, every).Sub(now)
-}
-
 // waitPaced sleeps until the next round after the last paced wake-up (not at all when that has
 // begun: the reader is behind), then takes whatever events came meanwhile (without waiting for
 // one) and lets Next look. It needs no events, so the reader lets the directory go unwatched
@@ -62,18 +53,25 @@ func (r *Reader) waitPaced(ctx context.Context, every time.Duration) error {
 		r.subPaused = true
 	}
 	now := time.Now()
-	if rest := r.restOfRound(now, every); rest > 0 {
-		r.timer.Reset(rest)
-		select {
-		case <-ctx.Done():
-			r.timer.Stop()
-			return ctx.Err()
-		case <-r.done:
-			r.timer.Stop()
-			return ErrClosed
-		case <-r.timer.C:
+	if !r.woke.IsZero() {
+		round := nextRound(r.woke, every)
+		if r.roundHook != nil {
+			r.roundHook(round)
+			now = time.Now()
 		}
-		now = time.Now()
+		if rest := round.Sub(now); rest > 0 {
+			r.timer.Reset(rest)
+			select {
+			case <-ctx.Done():
+				r.timer.Stop()
+				return ctx.Err()
+			case <-r.done:
+				r.timer.Stop()
+				return ErrClosed
+			case <-r.timer.C:
+			}
+			now = time.Now()
+		}
 	}
 	r.woke = now
 	if now.Sub(r.lastTick) >= r.pollEvery() {

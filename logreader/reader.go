@@ -75,7 +75,10 @@ type Reader struct {
 	readEvery atomic.Int64 // SetReadEvery, in nanoseconds
 	subPaused bool         // sub is paused: this reader reads in rounds
 	woke      time.Time    // when a paced wait last ended
-	lastTick  time.Time    // when a paced wait last ran onTick
+	// Test hook, nil in service: runs when a paced wait is about to wait for the round that
+	// starts at round (already begun when the reader is behind). It may block.
+	roundHook func(round time.Time)
+	lastTick  time.Time // when a paced wait last ran onTick
 
 	started   bool
 	fromStart bool // Live found no stream files: read everything once they appear
@@ -342,7 +345,7 @@ func (r *Reader) note(ev fsnotify.Event) bool {
 	if !r.o.Stream.owns(base) {
 		return false
 	}
-	if r.f == nil || r.cur.old || base != r.o.Stream.fileName(r.cur.num) || !ev.Has(fsnotify.Write) {
+	if r.f == nil || r.cur.old || base != r.o.Stream.FileName(r.cur.num) || !ev.Has(fsnotify.Write) {
 		r.otherEvent = true
 	}
 	if ev.Has(fsnotify.Create) {
@@ -464,7 +467,7 @@ func (r *Reader) locate(p Position) error {
 		r.dirMissing = true
 		return nil // not an answer yet: wait for the directory
 	}
-	detail := fmt.Sprintf("neither %s nor %s holds it", s.fileName(p.File), s.oldName(p.File))
+	detail := fmt.Sprintf("neither %s nor %s holds it", s.FileName(p.File), s.OldFileName(p.File))
 	if len(why) > 0 {
 		detail += " (" + joinShort(why) + ")"
 	}
@@ -669,20 +672,20 @@ func (r *Reader) consume(silent bool) (e Entry, emit, ok bool) {
 		r.fp, r.haveFP = fingerprint(line), true
 	}
 	if r.ended {
-		if !silent && !r.afterEnd && !bytes.HasPrefix(line, []byte(endMarkerPrefix)) {
+		if !silent && !r.afterEnd && !bytes.HasPrefix(line, []byte(EndMarkerPrefix)) {
 			r.afterEnd = true
 			r.problem(&Problem{Kind: ProblemAfterEnd, File: r.cur.path, Line: r.lineNo,
 				Detail: "data after the End marker, ignored (the writer never appends after it)", Sample: sample(line)})
 		}
 		return Entry{}, false, true
 	}
-	if bytes.HasPrefix(line, []byte(endMarkerPrefix)) {
+	if bytes.HasPrefix(line, []byte(EndMarkerPrefix)) {
 		r.ended = true
 		want := r.lineNo - 1
-		got, err := strconv.ParseInt(string(bytes.TrimSpace(line[len(endMarkerPrefix):])), 10, 64)
+		got, err := strconv.ParseInt(string(bytes.TrimSpace(line[len(EndMarkerPrefix):])), 10, 64)
 		if !silent && (err != nil || got != want) {
 			r.problem(&Problem{Kind: ProblemCountMismatch, File: r.cur.path, Line: r.lineNo,
-				Detail: fmt.Sprintf("End marker counts %s entries, the file has %d lines before it", bytes.TrimSpace(line[len(endMarkerPrefix):]), want)})
+				Detail: fmt.Sprintf("End marker counts %s entries, the file has %d lines before it", bytes.TrimSpace(line[len(EndMarkerPrefix):]), want)})
 		}
 		return Entry{}, false, true
 	}

@@ -28,8 +28,6 @@ const pacedPollRounds = 10
 // roundPhase places this process's rounds on the clock: see SetReadEvery.
 var roundPhase = time.Duration(rand.Int64())
 
-func (r *Reader) paced() bool { return r.readEvery.Load() > 0 }
-
 // pollEvery is how often the poll's checks run: Poll, or for a paced reader at most once every
 // pacedPollRounds rounds.
 func (r *Reader) pollEvery() time.Duration {

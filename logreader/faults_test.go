@@ -119,6 +119,39 @@ func TestPointerNamesFileNotCreatedYet(t *testing.T) {
 	wantLine(t, next(t, r, wait), `{"a":2}`)
 }
 
+// A reader that finds the pointer mid-rewrite walks from the last pointer it read. When the
+// writer has meanwhile set that file aside as old- (at the wrap), the reader waits on it for
+// the pointer, and does not take the files it has read for files it missed.
+func TestPointerMidRewriteAfterItsFileWasSetAside(t *testing.T) {
+	dir := t.TempDir()
+	put(t, dir, "active-receipt-log.txt", "receipt-log5.txt")
+	for n := 1; n <= 4; n++ {
+		put(t, dir, fmt.Sprintf("receipt-log%d.txt", n), fmt.Sprintf(`{"f":%d}`+"\nEnd: Number of entries: 1\n", n))
+	}
+	put(t, dir, "receipt-log5.txt", `{"f":5}`+"\n")
+	r, ps := openT(t, Options{Dir: dir, Start: Oldest})
+	for n := 1; n <= 5; n++ {
+		wantLine(t, next(t, r, wait), fmt.Sprintf(`{"f":%d}`, n))
+	}
+	// Until the next Next the reader does not look: file 5 ends, file 6 begins, files 1-5 are
+	// set aside and the pointer is caught truncated.
+	add(t, dir, "receipt-log5.txt", "End: Number of entries: 1\n")
+	put(t, dir, "receipt-log6.txt", `{"f":6}`+"\n")
+	for n := 1; n <= 5; n++ {
+		name := fmt.Sprintf("receipt-log%d.txt", n)
+		if err := os.Rename(filepath.Join(dir, name), filepath.Join(dir, "old-"+name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(t, dir, "active-receipt-log.txt", "")
+	expectNothing(t, r, 50*time.Millisecond)
+	put(t, dir, "active-receipt-log.txt", "receipt-log6.txt")
+	wantLine(t, next(t, r, wait), `{"f":6}`)
+	if k := ps.kinds(); len(k) > 0 {
+		t.Fatalf("problems %v, want none", k)
+	}
+}
+
 func TestPointerMissingAtOpenReadsEverythingLater(t *testing.T) {
 	dir := t.TempDir()
 	r, _ := openT(t, Options{Dir: dir, Start: Live})

@@ -1,6 +1,7 @@
 package logreader_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -149,6 +150,38 @@ func TestPointerMidRewriteAfterItsFileWasSetAside(t *testing.T) {
 	wantLine(t, next(t, r, wait), `{"f":6}`)
 	if k := ps.kinds(); len(k) > 0 {
 		t.Fatalf("problems %v, want none", k)
+	}
+}
+
+// A pointer left empty (its writer stopped mid-rewrite) is reported once it has been so for a
+// second.
+func TestPointerLeftEmptyIsReported(t *testing.T) {
+	dir := t.TempDir()
+	put(t, dir, "active-receipt-log.txt", "receipt-log1.txt")
+	put(t, dir, "receipt-log1.txt", `{"a":1}`+"\n")
+	r, ps := openT(t, Options{Dir: dir, Start: Oldest})
+	wantLine(t, next(t, r, wait), `{"a":1}`)
+	add(t, dir, "receipt-log1.txt", "End: Number of entries: 1\n")
+	put(t, dir, "receipt-log2.txt", `{"a":2}`+"\n")
+	put(t, dir, "active-receipt-log.txt", "")
+	then := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(filepath.Join(dir, "active-receipt-log.txt"), then, then); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Next(ctx)
+	}()
+	select {
+	case <-ps.ch:
+	case <-ctx.Done():
+	}
+	cancel()
+	<-done
+	if p := ps.first(ProblemPointer); p == nil || len(ps.kinds()) != 1 {
+		t.Fatalf("problems %v, want one about the pointer", ps.kinds())
 	}
 }
 

@@ -803,17 +803,25 @@ func nextNum(n, maxFiles int) int {
 	return n + 1
 }
 
-// pointerTrouble notes an unreadable pointer; it is reported only when it lasts.
+// pointerTrouble notes an unusable pointer; it is reported only when it lasts: this reader has
+// found it unusable for pointerGraceTime, and it has not been written meanwhile. The writer
+// rewrites the pointer by truncating it and then writing it, so a reader can find it empty at
+// any rotation; two such finds a second apart are not a pointer stuck for a second.
 func (r *Reader) pointerTrouble() {
 	now := time.Now()
 	if r.pointerBad.IsZero() {
 		r.pointerBad = now
 		return
 	}
-	if now.Sub(r.pointerBad) >= pointerGraceTime {
-		r.problemOnce("pointer", &Problem{Kind: ProblemPointer, File: r.o.Stream.pathPointer(r.o.Dir),
-			Detail: "active-log pointer missing, empty or not naming a " + string(r.o.Stream) + " log file for over " + pointerGraceTime.String()})
+	if now.Sub(r.pointerBad) < pointerGraceTime {
+		return
 	}
+	path := r.o.Stream.pathPointer(r.o.Dir)
+	if fi, err := os.Stat(path); err == nil && now.Sub(fi.ModTime()) < pointerGraceTime {
+		return
+	}
+	r.problemOnce("pointer", &Problem{Kind: ProblemPointer, File: path,
+		Detail: "active-log pointer missing, empty or not naming a " + string(r.o.Stream) + " log file for over " + pointerGraceTime.String()})
 }
 
 func (r *Reader) problemOnce(key string, p *Problem) {

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shardeum/distributor/logreader"
+	"github.com/shardeum/distributor/logwriter"
 )
 
 // The bundled data logs that `distributor start` reads by default (DATA_LOG_DIR in the shipped
@@ -71,11 +72,11 @@ func runReplay(c *cli.Context) error {
 	if c.Float64("rate") < 0 || c.Int("max-entries") < 0 || c.Int("generate") < 0 {
 		return usageErrorf("--rate, --max-entries and --generate must not be negative")
 	}
-	sources := map[logreader.Stream]logreader.Source{}
+	sources := map[logreader.Stream]logwriter.Source{}
 	switch {
 	case c.IsSet("from"):
 		for _, s := range logreader.Streams {
-			src, err := logreader.DirSource(c.String("from"), s)
+			src, err := logwriter.DirSource(c.String("from"), s)
 			if err != nil {
 				return fmt.Errorf("replay --from %s: %w", c.String("from"), err)
 			}
@@ -95,7 +96,7 @@ func runReplay(c *cli.Context) error {
 			defer f.Close()
 			in = f
 		}
-		sources[s] = logreader.LinesSource(in)
+		sources[s] = logwriter.LinesSource(in)
 	default:
 		now := time.Now
 		if v := c.String("clock"); v != "" {
@@ -106,24 +107,24 @@ func runReplay(c *cli.Context) error {
 			n := 0
 			now = func() time.Time { n++; return t0.Add(time.Duration(n) * time.Millisecond) }
 		}
-		g := logreader.NewGenerator(c.Uint64("seed"), now)
+		g := logwriter.NewGenerator(c.Uint64("seed"), now)
 		for _, name := range strings.Split(c.String("streams"), ",") {
 			s, err := logreader.ParseStream(strings.TrimSpace(name))
 			if err != nil {
 				return usageErrorf("--streams: %v", err)
 			}
-			sources[s] = logreader.GeneratedSource(g, s, c.Int("generate"))
+			sources[s] = logwriter.GeneratedSource(g, s, c.Int("generate"))
 		}
 	}
-	o := logreader.ReplayOptions{
+	o := logwriter.ReplayOptions{
 		Dir: dir, Sources: sources, MaxEntries: c.Int("max-entries"), MaxFiles: c.Int("max-files"),
 		Rate: c.Float64("rate"), Clean: c.Bool("clean"),
 	}
 	if !c.Bool("quiet") {
-		o.Progress = func(st logreader.ReplayStats) {
+		o.Progress = func(st logwriter.ReplayStats) {
 			fmt.Fprintf(c.App.ErrWriter, "replay: %s into %s\n", st, dir)
 		}
 	}
-	_, err := logreader.Replay(c.Context, o)
+	_, err := logwriter.Replay(c.Context, o)
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/shardeum/distributor/logreader"
+	"github.com/shardeum/distributor/logwriter"
 	"github.com/shardeum/distributor/protocol"
 )
 
@@ -331,15 +332,15 @@ func head(xs []int) []int {
 type logs struct {
 	t   testing.TB
 	dir string
-	w   map[string]*logreader.Writer
+	w   map[string]*logwriter.Writer
 	seq map[string]int
 	pad string
 }
 
 func newLogs(t testing.TB, maxEntries, maxFiles int) *logs {
-	l := &logs{t: t, dir: t.TempDir(), w: map[string]*logreader.Writer{}, seq: map[string]int{}}
+	l := &logs{t: t, dir: t.TempDir(), w: map[string]*logwriter.Writer{}, seq: map[string]int{}}
 	for _, s := range logreader.Streams {
-		w, err := logreader.NewWriter(l.dir, s, maxEntries, maxFiles)
+		w, err := logwriter.NewWriter(l.dir, s, maxEntries, maxFiles)
 		if err != nil {
 			t.Fatal(err)
 		}

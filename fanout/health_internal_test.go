@@ -17,6 +17,7 @@ import (
 	"github.com/shardeum/distributor/logreader"
 
 	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/logwriter"
 )
 
 // flakySource is a real logreader.Reader whose Next fails once, after failAfter lines: the data-log
@@ -43,9 +44,9 @@ func (s *flakySource) Position() logreader.Position { return s.r.Position() }
 // LastErr keeps what happened, and the stream goes on after the last line read: no gap, no duplicate.
 func TestReaderRecoveryClearsHealth(t *testing.T) {
 	dir := t.TempDir()
-	writers := map[logreader.Stream]*logreader.Writer{}
+	writers := map[logreader.Stream]*logwriter.Writer{}
 	for _, st := range logreader.Streams {
-		w, err := logreader.NewWriter(dir, st, 100, 10)
+		w, err := logwriter.NewWriter(dir, st, 100, 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package logreader
+package logreader_test
 
 import (
 	"bytes"
@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	. "github.com/shardeum/distributor/logreader"
+	"github.com/shardeum/distributor/logwriter"
 )
 
 // line1KB is a valid JSON line of exactly 1024 bytes shaped like a small receipt.
@@ -75,10 +78,10 @@ func BenchmarkReadParse1KB(b *testing.B) {
 // BenchmarkValidate1KB compares the reader's JSON check with encoding/json.Valid.
 func BenchmarkValidate1KB(b *testing.B) {
 	line := line1KB(1)
-	b.Run("validJSON", func(b *testing.B) {
+	b.Run("ValidJSON", func(b *testing.B) {
 		b.SetBytes(int64(len(line)))
 		for i := 0; i < b.N; i++ {
-			if !validJSON(line) {
+			if !ValidJSON(line) {
 				b.Fatal("invalid")
 			}
 		}
@@ -103,7 +106,7 @@ func BenchmarkAppendToEmit(b *testing.B) {
 	}{{"no-rotation", 1 << 30}, {"rotate-100", 100}} {
 		b.Run(bc.name, func(b *testing.B) {
 			dir := b.TempDir()
-			w, err := NewWriter(dir, Receipt, bc.maxEntries, 10)
+			w, err := logwriter.NewWriter(dir, Receipt, bc.maxEntries, 10)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package logreader
+package logreader_test
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	. "github.com/shardeum/distributor/logreader"
 )
 
 // TestHundredThousandEntriesExactlyOnce is the acceptance test: 100,000 entries across the

@@ -26,7 +26,7 @@ func readPointer(dir string, s Stream) (n int, ok bool, err error) {
 		}
 		return 0, false, err
 	}
-	n = s.parseFileName(strings.TrimSpace(string(b)))
+	n = s.ParseFileName(strings.TrimSpace(string(b)))
 	return n, n > 0, nil
 }
 
@@ -41,7 +41,9 @@ func readPointer(dir string, s Stream) (n int, ok bool, err error) {
 //
 // The walk stays right while renames are in flight: each number is looked up as K-logN.txt
 // before old-K-logN.txt, and a rename is atomic. A file seen twice (renamed during the walk)
-// ends it. If the pointer names a file not created yet, the walk starts before it.
+// ends it. If the pointer names a file not created yet, the walk starts before it; if it names
+// one set aside as old- since (a reader that found the pointer mid-rewrite walks from the last
+// one it read), the walk starts there, among the old- files.
 //
 // maxFiles is where numbers wrap; 0 means unknown: the highest number found in the directory
 // is used (after one full round, file maxFiles or old-maxFiles is always there when needed).
@@ -71,14 +73,15 @@ func chain(dir string, s Stream, active, maxFiles, wrapSeen int) []fileRef {
 		p := s.path(dir, n, old)
 		fi, err := os.Stat(p)
 		if err != nil && !old {
-			if steps == 0 {
-				// The pointer may name a file about to be created: look before it.
-				n = prev(n)
-				continue
-			}
 			old = true
 			p = s.path(dir, n, true)
 			fi, err = os.Stat(p)
+			if err != nil && steps == 0 {
+				// The pointer may name a file about to be created: look before it.
+				old = false
+				n = prev(n)
+				continue
+			}
 		}
 		if err != nil || !fi.Mode().IsRegular() || seen(fi) {
 			break
@@ -111,9 +114,26 @@ func highestFile(dir string, s Stream) int {
 	}
 	hi := 0
 	for _, e := range ents {
-		if n := s.parseFileName(strings.TrimPrefix(e.Name(), "old-")); n > hi {
+		if n := s.ParseFileName(strings.TrimPrefix(e.Name(), "old-")); n > hi {
 			hi = n
 		}
 	}
 	return hi
+}
+
+// Files lists the files of stream s in dir, oldest first (old- files included), as a reader
+// with Start Oldest would read them. maxFiles 0 learns the wrap point from the directory.
+func Files(dir string, s Stream, maxFiles int) ([]string, error) {
+	n, ok, err := readPointer(dir, s)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, nil
+	}
+	var paths []string
+	for _, f := range chain(dir, s, n, maxFiles, 0) {
+		paths = append(paths, f.path)
+	}
+	return paths, nil
 }

@@ -1,6 +1,7 @@
-package logreader
+package logreader_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/shardeum/distributor/logreader"
 )
 
 func put(t *testing.T, dir, name, content string) {
@@ -117,6 +120,71 @@ func TestPointerNamesFileNotCreatedYet(t *testing.T) {
 	wantLine(t, next(t, r, wait), `{"a":2}`)
 }
 
+// A reader that finds the pointer mid-rewrite walks from the last pointer it read. When the
+// writer has meanwhile set that file aside as old- (at the wrap), the reader waits on it for
+// the pointer, and does not take the files it has read for files it missed.
+func TestPointerMidRewriteAfterItsFileWasSetAside(t *testing.T) {
+	dir := t.TempDir()
+	put(t, dir, "active-receipt-log.txt", "receipt-log5.txt")
+	for n := 1; n <= 4; n++ {
+		put(t, dir, fmt.Sprintf("receipt-log%d.txt", n), fmt.Sprintf(`{"f":%d}`+"\nEnd: Number of entries: 1\n", n))
+	}
+	put(t, dir, "receipt-log5.txt", `{"f":5}`+"\n")
+	r, ps := openT(t, Options{Dir: dir, Start: Oldest})
+	for n := 1; n <= 5; n++ {
+		wantLine(t, next(t, r, wait), fmt.Sprintf(`{"f":%d}`, n))
+	}
+	// Until the next Next the reader does not look: file 5 ends, file 6 begins, files 1-5 are
+	// set aside and the pointer is caught truncated.
+	add(t, dir, "receipt-log5.txt", "End: Number of entries: 1\n")
+	put(t, dir, "receipt-log6.txt", `{"f":6}`+"\n")
+	for n := 1; n <= 5; n++ {
+		name := fmt.Sprintf("receipt-log%d.txt", n)
+		if err := os.Rename(filepath.Join(dir, name), filepath.Join(dir, "old-"+name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(t, dir, "active-receipt-log.txt", "")
+	expectNothing(t, r, 50*time.Millisecond)
+	put(t, dir, "active-receipt-log.txt", "receipt-log6.txt")
+	wantLine(t, next(t, r, wait), `{"f":6}`)
+	if k := ps.kinds(); len(k) > 0 {
+		t.Fatalf("problems %v, want none", k)
+	}
+}
+
+// A pointer left empty (its writer stopped mid-rewrite) is reported once it has been so for a
+// second.
+func TestPointerLeftEmptyIsReported(t *testing.T) {
+	dir := t.TempDir()
+	put(t, dir, "active-receipt-log.txt", "receipt-log1.txt")
+	put(t, dir, "receipt-log1.txt", `{"a":1}`+"\n")
+	r, ps := openT(t, Options{Dir: dir, Start: Oldest})
+	wantLine(t, next(t, r, wait), `{"a":1}`)
+	add(t, dir, "receipt-log1.txt", "End: Number of entries: 1\n")
+	put(t, dir, "receipt-log2.txt", `{"a":2}`+"\n")
+	put(t, dir, "active-receipt-log.txt", "")
+	then := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(filepath.Join(dir, "active-receipt-log.txt"), then, then); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.Next(ctx)
+	}()
+	select {
+	case <-ps.ch:
+	case <-ctx.Done():
+	}
+	cancel()
+	<-done
+	if p := ps.first(ProblemPointer); p == nil || len(ps.kinds()) != 1 {
+		t.Fatalf("problems %v, want one about the pointer", ps.kinds())
+	}
+}
+
 func TestPointerMissingAtOpenReadsEverythingLater(t *testing.T) {
 	dir := t.TempDir()
 	r, _ := openT(t, Options{Dir: dir, Start: Live})
@@ -127,8 +195,7 @@ func TestPointerMissingAtOpenReadsEverythingLater(t *testing.T) {
 	}
 }
 
-// A file truncated under the reader is read again from its start; paced too, where the reader
-// reads and sizes its file quietly (rawio_linux.go).
+// A file truncated under the reader is read again from its start, paced or not.
 func TestTruncatedFileIsReadAgainFromStart(t *testing.T) {
 	for _, every := range []time.Duration{0, 20 * time.Millisecond} {
 		t.Run(fmt.Sprintf("read every %v", every), func(t *testing.T) {

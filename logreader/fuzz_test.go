@@ -1,4 +1,4 @@
-package logreader
+package logreader_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	. "github.com/shardeum/distributor/logreader"
 )
 
 // FuzzReaderFileContent: whatever bytes a data file holds, the reader does not panic and emits
@@ -29,7 +31,7 @@ func FuzzReaderFileContent(f *testing.F) {
 			}
 			line := bytes.TrimSuffix(rest[:i], []byte{'\r'})
 			rest = rest[i+1:]
-			if bytes.HasPrefix(line, []byte(endMarkerPrefix)) {
+			if bytes.HasPrefix(line, []byte(EndMarkerPrefix)) {
 				break
 			}
 			if json.Valid(line) {

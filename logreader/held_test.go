@@ -1,4 +1,4 @@
-package logreader
+package logreader_test
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	. "github.com/shardeum/distributor/logreader"
 )
 
 // A reader that falls further behind with every file (it reads 200 lines while the writer
@@ -58,7 +60,7 @@ func oldestOnDisk(t *testing.T, dir string) int {
 	}
 	oldest := -1
 	for _, e := range ents {
-		if !Receipt.owns(e.Name()) || strings.HasPrefix(e.Name(), "active-") {
+		if !Receipt.Owns(e.Name()) || strings.HasPrefix(e.Name(), "active-") {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))

@@ -1,4 +1,4 @@
-package logreader
+package logreader_test
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	. "github.com/shardeum/distributor/logreader"
+	"github.com/shardeum/distributor/logwriter"
 )
 
 // problems collects reported problems and lets a test wait for one of a kind.
@@ -111,9 +114,9 @@ func expectNothing(t *testing.T, r *Reader, d time.Duration) {
 	}
 }
 
-func mustWriter(t *testing.T, dir string, s Stream, maxEntries, maxFiles int) *Writer {
+func mustWriter(t *testing.T, dir string, s Stream, maxEntries, maxFiles int) *logwriter.Writer {
 	t.Helper()
-	w, err := NewWriter(dir, s, maxEntries, maxFiles)
+	w, err := logwriter.NewWriter(dir, s, maxEntries, maxFiles)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +124,7 @@ func mustWriter(t *testing.T, dir string, s Stream, maxEntries, maxFiles int) *W
 	return w
 }
 
-func appendN(t *testing.T, w *Writer, from, n int) {
+func appendN(t *testing.T, w *logwriter.Writer, from, n int) {
 	t.Helper()
 	for i := from; i < from+n; i++ {
 		if err := w.Append(entryLine(i)); err != nil {

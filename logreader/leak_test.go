@@ -1,4 +1,4 @@
-package logreader
+package logreader_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/shardeum/distributor/logreader"
 )
 
 func openFDs(t *testing.T) int {
@@ -36,27 +38,23 @@ func TestNoStateKeptAcrossRotations(t *testing.T) {
 		appendN(t, w, i, 1)
 		wantEntry(t, next(t, r, wait), i)
 	}
-	hubMu.Lock()
-	if got := len(hub.w.WatchList()); got != 1 {
+	if got := len(WatchedDirs()); got != 1 {
 		t.Errorf("%d watches, want 1", got)
 	}
-	hubMu.Unlock()
-	if len(r.buf) > bufSize {
-		t.Errorf("buffer still %d bytes after the big line", len(r.buf))
+	if n := r.BufLen(); n > BufSize {
+		t.Errorf("buffer still %d bytes after the big line", n)
 	}
-	if len(r.reported) > 0 {
-		t.Errorf("reported-set holds %d keys", len(r.reported))
+	if n := r.Reported(); n > 0 {
+		t.Errorf("reported-set holds %d keys", n)
 	}
 	// The writer holds one file too; the reader one file, the inotify fd and its epoll/pipe fds.
 	if got := openFDs(t); got > fds+5 {
 		t.Errorf("%d fds open while reading, %d before: files or watches leak", got, fds)
 	}
 	r.Close()
-	hubMu.Lock()
-	if hub != nil {
+	if SharedWatcher() {
 		t.Error("the shared watcher outlived its last reader")
 	}
-	hubMu.Unlock()
 	runtime.GC()
 	if got := openFDs(t); got > fds {
 		t.Errorf("%d fds open after Close, %d before", got, fds)
@@ -101,9 +99,7 @@ func TestManyReadersShareOneWatcher(t *testing.T) {
 			t.Fatalf("reader %d: problems %v", i, k)
 		}
 	}
-	hubMu.Lock()
-	n := len(hub.w.WatchList())
-	hubMu.Unlock()
+	n := len(WatchedDirs())
 	if n != 1 {
 		t.Fatalf("%d watches for one directory", n)
 	}

@@ -16,10 +16,6 @@ import (
 //   - Rounds start on a grid of d with a phase fixed per process (roundPhase), so a process's
 //     readers of every stream wake together, one wake-up for all of them, while processes
 //     (children) are spread over the round.
-//   - It reads, checks its file's size and looks for a stream not yet on disk without telling
-//     the Go scheduler (rawio_linux.go): in a process whose threads are all idle, the first
-//     system call through package syscall wakes the runtime's sysmon thread, which then polls
-//     every 20 µs while the round runs (in scenario D: a tenth of every child's CPU).
 //   - The poll's checks (onTick: the directory, a writer that moved on without an End marker,
 //     a moved or deleted file) run once every pacedPollRounds rounds, or every Poll if that is
 //     longer. They find faults, not data: a rotation is seen by its End marker.
@@ -31,8 +27,6 @@ const pacedPollRounds = 10
 
 // roundPhase places this process's rounds on the clock: see SetReadEvery.
 var roundPhase = time.Duration(rand.Int64())
-
-func (r *Reader) paced() bool { return r.readEvery.Load() > 0 }
 
 // pollEvery is how often the poll's checks run: Poll, or for a paced reader at most once every
 // pacedPollRounds rounds.
@@ -47,15 +41,6 @@ func nextRound(t time.Time, every time.Duration) time.Time {
 	return time.Unix(0, n-n%int64(every)+int64(every)+phase)
 }
 
-// restOfRound is how long from now until the round after the last paced wake-up (0 or less:
-// there was none, or that round has begun).
-func (r *Reader) restOfRound(now time.Time, every time.Duration) time.Duration {
-	if r.woke.IsZero() {
-		return 0
-	}
-	return nextRound(r.woke, every).Sub(now)
-}
-
 // waitPaced sleeps until the next round after the last paced wake-up (not at all when that has
 // begun: the reader is behind), then takes whatever events came meanwhile (without waiting for
 // one) and lets Next look. It needs no events, so the reader lets the directory go unwatched
@@ -66,18 +51,25 @@ func (r *Reader) waitPaced(ctx context.Context, every time.Duration) error {
 		r.subPaused = true
 	}
 	now := time.Now()
-	if rest := r.restOfRound(now, every); rest > 0 {
-		r.timer.Reset(rest)
-		select {
-		case <-ctx.Done():
-			r.timer.Stop()
-			return ctx.Err()
-		case <-r.done:
-			r.timer.Stop()
-			return ErrClosed
-		case <-r.timer.C:
+	if !r.woke.IsZero() {
+		round := nextRound(r.woke, every)
+		if r.roundHook != nil {
+			r.roundHook(round)
+			now = time.Now()
 		}
-		now = time.Now()
+		if rest := round.Sub(now); rest > 0 {
+			r.timer.Reset(rest)
+			select {
+			case <-ctx.Done():
+				r.timer.Stop()
+				return ctx.Err()
+			case <-r.done:
+				r.timer.Stop()
+				return ErrClosed
+			case <-r.timer.C:
+			}
+			now = time.Now()
+		}
 	}
 	r.woke = now
 	if now.Sub(r.lastTick) >= r.pollEvery() {
@@ -92,36 +84,4 @@ func (r *Reader) waitPaced(ctx context.Context, every time.Duration) error {
 		r.takeEvents()
 	}
 	return nil
-}
-
-// nothingYet is the paced reader's look for a stream that has nothing on disk yet: when its
-// pointer file is missing (a quiet stat), the stream is new and will be read from its first line
-// once it appears (what resolveStart concludes, with three calls through the scheduler).
-func (r *Reader) nothingYet() bool {
-	if !r.paced() || r.o.Start.mode == modeAfter || !missingQuiet(r.o.Stream.pathPointer(r.o.Dir)) {
-		return false
-	}
-	r.fromStart = true
-	r.pointerTrouble()
-	return true
-}
-
-// readAt reads the current file at off; paced, quietly (see SetReadEvery).
-func (r *Reader) readAt(b []byte, off int64) (int, error) {
-	if r.paced() {
-		return preadQuiet(r.f, b, off)
-	}
-	return r.f.ReadAt(b, off)
-}
-
-// size is the current file's size; paced, found quietly (see SetReadEvery).
-func (r *Reader) size() (int64, error) {
-	if r.paced() {
-		return fstatSizeQuiet(r.f)
-	}
-	fi, err := r.f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
 }

@@ -1,4 +1,4 @@
-package logreader
+package logreader_test
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	. "github.com/shardeum/distributor/logreader"
 )
 
 // TestPermissionDenied: a file the reader may not open is reported once and retried; once it

@@ -1,4 +1,4 @@
-package logreader
+package logreader_test
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	. "github.com/shardeum/distributor/logreader"
 )
 
 func TestPositionStringRoundTrip(t *testing.T) {

@@ -75,7 +75,10 @@ type Reader struct {
 	readEvery atomic.Int64 // SetReadEvery, in nanoseconds
 	subPaused bool         // sub is paused: this reader reads in rounds
 	woke      time.Time    // when a paced wait last ended
-	lastTick  time.Time    // when a paced wait last ran onTick
+	// Test hook, nil in service: runs when a paced wait is about to wait for the round that
+	// starts at round (already begun when the reader is behind). It may block.
+	roundHook func(round time.Time)
+	lastTick  time.Time // when a paced wait last ran onTick
 
 	started   bool
 	fromStart bool // Live found no stream files: read everything once they appear
@@ -250,7 +253,7 @@ func (r *Reader) Next(ctx context.Context) (Entry, error) {
 		}
 		switch {
 		case !r.started:
-			if !r.dirMissing && !r.nothingYet() {
+			if !r.dirMissing {
 				if err := r.resolveStart(); err != nil {
 					return Entry{}, err
 				}
@@ -342,7 +345,7 @@ func (r *Reader) note(ev fsnotify.Event) bool {
 	if !r.o.Stream.owns(base) {
 		return false
 	}
-	if r.f == nil || r.cur.old || base != r.o.Stream.fileName(r.cur.num) || !ev.Has(fsnotify.Write) {
+	if r.f == nil || r.cur.old || base != r.o.Stream.FileName(r.cur.num) || !ev.Has(fsnotify.Write) {
 		r.otherEvent = true
 	}
 	if ev.Has(fsnotify.Create) {
@@ -464,7 +467,7 @@ func (r *Reader) locate(p Position) error {
 		r.dirMissing = true
 		return nil // not an answer yet: wait for the directory
 	}
-	detail := fmt.Sprintf("neither %s nor %s holds it", s.fileName(p.File), s.oldName(p.File))
+	detail := fmt.Sprintf("neither %s nor %s holds it", s.FileName(p.File), s.OldFileName(p.File))
 	if len(why) > 0 {
 		detail += " (" + joinShort(why) + ")"
 	}
@@ -619,7 +622,7 @@ func (r *Reader) fill() int {
 	if r.created || r.sinceHold >= holdEvery {
 		r.holdAhead()
 	}
-	n, err := r.readAt(r.buf[r.end:], r.readOff)
+	n, err := r.f.ReadAt(r.buf[r.end:], r.readOff)
 	r.end += n
 	r.readOff += int64(n)
 	r.sinceHold += n
@@ -669,20 +672,20 @@ func (r *Reader) consume(silent bool) (e Entry, emit, ok bool) {
 		r.fp, r.haveFP = fingerprint(line), true
 	}
 	if r.ended {
-		if !silent && !r.afterEnd && !bytes.HasPrefix(line, []byte(endMarkerPrefix)) {
+		if !silent && !r.afterEnd && !bytes.HasPrefix(line, []byte(EndMarkerPrefix)) {
 			r.afterEnd = true
 			r.problem(&Problem{Kind: ProblemAfterEnd, File: r.cur.path, Line: r.lineNo,
 				Detail: "data after the End marker, ignored (the writer never appends after it)", Sample: sample(line)})
 		}
 		return Entry{}, false, true
 	}
-	if bytes.HasPrefix(line, []byte(endMarkerPrefix)) {
+	if bytes.HasPrefix(line, []byte(EndMarkerPrefix)) {
 		r.ended = true
 		want := r.lineNo - 1
-		got, err := strconv.ParseInt(string(bytes.TrimSpace(line[len(endMarkerPrefix):])), 10, 64)
+		got, err := strconv.ParseInt(string(bytes.TrimSpace(line[len(EndMarkerPrefix):])), 10, 64)
 		if !silent && (err != nil || got != want) {
 			r.problem(&Problem{Kind: ProblemCountMismatch, File: r.cur.path, Line: r.lineNo,
-				Detail: fmt.Sprintf("End marker counts %s entries, the file has %d lines before it", bytes.TrimSpace(line[len(endMarkerPrefix):]), want)})
+				Detail: fmt.Sprintf("End marker counts %s entries, the file has %d lines before it", bytes.TrimSpace(line[len(EndMarkerPrefix):]), want)})
 		}
 		return Entry{}, false, true
 	}
@@ -702,9 +705,9 @@ func (r *Reader) consume(silent bool) (e Entry, emit, ok bool) {
 // (the End marker read and the next file on disk), files replaced or deleted under the reader
 // and a writer that moved on without an End marker. It returns true when the reader moved.
 func (r *Reader) atEOF() bool {
-	if size, err := r.size(); err == nil && size < r.readOff {
+	if fi, err := r.f.Stat(); err == nil && fi.Size() < r.readOff {
 		r.problem(&Problem{Kind: ProblemTruncated, File: r.cur.path, Line: r.lineNo,
-			Detail: fmt.Sprintf("file shrank from %d to %d bytes under the reader; reading it again from its start", r.readOff, size)})
+			Detail: fmt.Sprintf("file shrank from %d to %d bytes under the reader; reading it again from its start", r.readOff, fi.Size())})
 		r.adopt(r.f, r.cur, 0, 0, 0, false)
 		return true
 	}
@@ -800,17 +803,25 @@ func nextNum(n, maxFiles int) int {
 	return n + 1
 }
 
-// pointerTrouble notes an unreadable pointer; it is reported only when it lasts.
+// pointerTrouble notes an unusable pointer; it is reported only when it lasts: this reader has
+// found it unusable for pointerGraceTime, and it has not been written meanwhile. The writer
+// rewrites the pointer by truncating it and then writing it, so a reader can find it empty at
+// any rotation; two such finds a second apart are not a pointer stuck for a second.
 func (r *Reader) pointerTrouble() {
 	now := time.Now()
 	if r.pointerBad.IsZero() {
 		r.pointerBad = now
 		return
 	}
-	if now.Sub(r.pointerBad) >= pointerGraceTime {
-		r.problemOnce("pointer", &Problem{Kind: ProblemPointer, File: r.o.Stream.pathPointer(r.o.Dir),
-			Detail: "active-log pointer missing, empty or not naming a " + string(r.o.Stream) + " log file for over " + pointerGraceTime.String()})
+	if now.Sub(r.pointerBad) < pointerGraceTime {
+		return
 	}
+	path := r.o.Stream.pathPointer(r.o.Dir)
+	if fi, err := os.Stat(path); err == nil && now.Sub(fi.ModTime()) < pointerGraceTime {
+		return
+	}
+	r.problemOnce("pointer", &Problem{Kind: ProblemPointer, File: path,
+		Detail: "active-log pointer missing, empty or not naming a " + string(r.o.Stream) + " log file for over " + pointerGraceTime.String()})
 }
 
 func (r *Reader) problemOnce(key string, p *Problem) {

@@ -1,9 +1,11 @@
-package logreader
+package logreader_test
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	. "github.com/shardeum/distributor/logreader"
 )
 
 // TestFollowAcrossRotationAndWrap appends one entry at a time while the reader waits; the poll

@@ -41,16 +41,22 @@ func DefaultMaxEntries(s Stream) int {
 	return 10000
 }
 
-// endMarkerPrefix starts the last line a writer puts in a file before rotating.
-const endMarkerPrefix = "End: Number of entries: "
+// EndMarkerPrefix starts the last line a writer puts in a file before rotating; the count of
+// the file's entries follows it.
+const EndMarkerPrefix = "End: Number of entries: "
 
-// Names of the files of one stream in a data-log directory.
-func (s Stream) pointerName() string   { return "active-" + string(s) + "-log.txt" }
-func (s Stream) fileName(n int) string { return string(s) + "-log" + strconv.Itoa(n) + ".txt" }
-func (s Stream) oldName(n int) string  { return "old-" + s.fileName(n) }
+// PointerName is the name of the stream's pointer file, active-K-log.txt, which holds the
+// name of the file being written.
+func (s Stream) PointerName() string { return "active-" + string(s) + "-log.txt" }
 
-// parseFileName returns N for "K-logN.txt" (the pointer's content), or 0.
-func (s Stream) parseFileName(name string) int {
+// FileName is the name of the stream's data file number n, K-logN.txt.
+func (s Stream) FileName(n int) string { return string(s) + "-log" + strconv.Itoa(n) + ".txt" }
+
+// OldFileName is the name file n takes when the writer sets it aside, old-K-logN.txt.
+func (s Stream) OldFileName(n int) string { return "old-" + s.FileName(n) }
+
+// ParseFileName returns N for "K-logN.txt" (a pointer's content), or 0.
+func (s Stream) ParseFileName(name string) int {
 	rest, ok := strings.CutPrefix(name, string(s)+"-log")
 	if !ok {
 		return 0
@@ -70,14 +76,14 @@ func (s Stream) parseFileName(name string) int {
 // events for the other streams sharing the directory are ignored.
 func (s Stream) owns(base string) bool {
 	base = strings.TrimPrefix(base, "old-")
-	return strings.HasPrefix(base, string(s)+"-log") || base == s.pointerName()
+	return strings.HasPrefix(base, string(s)+"-log") || base == s.PointerName()
 }
 
 func (s Stream) path(dir string, n int, old bool) string {
 	if old {
-		return filepath.Join(dir, s.oldName(n))
+		return filepath.Join(dir, s.OldFileName(n))
 	}
-	return filepath.Join(dir, s.fileName(n))
+	return filepath.Join(dir, s.FileName(n))
 }
 
-func (s Stream) pathPointer(dir string) string { return filepath.Join(dir, s.pointerName()) }
+func (s Stream) pathPointer(dir string) string { return filepath.Join(dir, s.PointerName()) }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shardeum/distributor/logreader"
+	"github.com/shardeum/distributor/logwriter"
 	"github.com/shardeum/distributor/scripts/internal/collector"
 	"github.com/shardeum/distributor/scripts/internal/harness"
 )
@@ -80,7 +81,7 @@ func (r *toolRun) wait(t *testing.T, d *harness.Distributor) collector.Summary {
 	return decode(t, r.out.String())
 }
 
-func appendReceipts(t *testing.T, w *logreader.Writer, from, to int64) {
+func appendReceipts(t *testing.T, w *logwriter.Writer, from, to int64) {
 	t.Helper()
 	for seq := from; seq <= to; seq++ {
 		line := fmt.Appendf(nil, `{"receiptId":"%064x","cycle":%d,"seq":%d,"writtenAt":%d}`, seq, seq/100, seq, time.Now().UnixMicro())
@@ -98,7 +99,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Skip("builds and runs the distributor")
 	}
 	d := startDistributor(t, harness.Options{MaxClientsPerChild: 2})
-	w, err := logreader.NewWriter(d.DataLog, logreader.Receipt, 250, 10)
+	w, err := logwriter.NewWriter(d.DataLog, logreader.Receipt, 250, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

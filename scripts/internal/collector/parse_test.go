@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shardeum/distributor/logreader"
+	"github.com/shardeum/distributor/logwriter"
 	"github.com/shardeum/distributor/protocol"
 )
 
@@ -133,7 +134,7 @@ func TestParseCanonical(t *testing.T) {
 	hk, _ := protocol.ParseHashKey(DefaultHashKey)
 	kp, _ := protocol.ParseKeyPair(DistributorPublicKey, DistributorSecretKey)
 	signer := protocol.Signer{HashKey: hk, Keys: kp}
-	g := logreader.NewGenerator(7, time.Now)
+	g := logwriter.NewGenerator(7, time.Now)
 	for i := 0; i < 300; i++ {
 		st := logreader.Streams[i%3]
 		data, err := signer.Frame(protocol.Kind(st), g.Append(nil, st), fmt.Sprintf("1.%d.%d.00000000000000aa", i+1, i*1500))
@@ -167,7 +168,7 @@ func TestParseCanonical(t *testing.T) {
 func BenchmarkParseCanonical(b *testing.B) {
 	hk, _ := protocol.ParseHashKey(DefaultHashKey)
 	kp, _ := protocol.ParseKeyPair(DistributorPublicKey, DistributorSecretKey)
-	g := logreader.NewGenerator(7, time.Now)
+	g := logwriter.NewGenerator(7, time.Now)
 	frame, err := protocol.Signer{HashKey: hk, Keys: kp}.Frame(protocol.KindReceipt, g.Append(nil, logreader.Receipt), "3.1200.1228800.5f1d3c0a9b2e4d71")
 	if err != nil {
 		b.Fatal(err)
@@ -186,7 +187,7 @@ func TestClientFrameAllocatesNothing(t *testing.T) {
 	hk, _ := protocol.ParseHashKey(DefaultHashKey)
 	kp, _ := protocol.ParseKeyPair(DistributorPublicKey, DistributorSecretKey)
 	signer := protocol.Signer{HashKey: hk, Keys: kp}
-	g := logreader.NewGenerator(7, time.Now)
+	g := logwriter.NewGenerator(7, time.Now)
 	frames := make([][]byte, 102)
 	for i := range frames {
 		data, err := signer.Frame(protocol.KindReceipt, g.Append(nil, logreader.Receipt), fmt.Sprintf("1.%d.%d.00000000000000aa", i+1, (i+1)*1500))

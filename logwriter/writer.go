@@ -1,4 +1,4 @@
-package logreader
+package logwriter
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/shardeum/distributor/logreader"
 )
 
 // Writer writes one stream of a data-log directory exactly as the archiver's and collector's
@@ -27,7 +29,7 @@ import (
 // A Writer is not safe for concurrent use.
 type Writer struct {
 	dir        string
-	s          Stream
+	s          logreader.Stream
 	maxEntries int
 	maxFiles   int
 	counter    int
@@ -38,29 +40,29 @@ type Writer struct {
 
 // NewWriter opens (creating if needed) dir for writing stream s. maxFiles must be even, as the
 // reference's half-and-half renaming assumes.
-func NewWriter(dir string, s Stream, maxEntries, maxFiles int) (*Writer, error) {
-	if _, err := ParseStream(string(s)); err != nil {
+func NewWriter(dir string, s logreader.Stream, maxEntries, maxFiles int) (*Writer, error) {
+	if _, err := logreader.ParseStream(string(s)); err != nil {
 		return nil, err
 	}
 	if maxEntries < 1 || maxFiles < 2 || maxFiles%2 != 0 {
-		return nil, fmt.Errorf("logreader: writer needs maxEntries >= 1 and an even maxFiles >= 2 (got %d, %d)", maxEntries, maxFiles)
+		return nil, fmt.Errorf("logwriter: writer needs maxEntries >= 1 and an even maxFiles >= 2 (got %d, %d)", maxEntries, maxFiles)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("logreader: create data-log directory: %w", err)
+		return nil, fmt.Errorf("logwriter: create data-log directory: %w", err)
 	}
 	w := &Writer{dir: dir, s: s, maxEntries: maxEntries, maxFiles: maxFiles, counter: 1}
-	b, err := os.ReadFile(s.pathPointer(dir))
+	b, err := os.ReadFile(filepath.Join(dir, s.PointerName()))
 	switch {
 	case err == nil:
-		if n := s.parseFileName(strings.TrimSpace(string(b))); n > 0 {
+		if n := s.ParseFileName(strings.TrimSpace(string(b))); n > 0 {
 			w.counter = n
 			data, err := os.ReadFile(w.filePath())
 			if err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("logreader: writer: %w", err)
+				return nil, fmt.Errorf("logwriter: %w", err)
 			}
 			w.entries = bytes.Count(data, []byte{'\n'})
 			if w.f, err = os.OpenFile(w.filePath(), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err != nil {
-				return nil, fmt.Errorf("logreader: writer: %w", err)
+				return nil, fmt.Errorf("logwriter: %w", err)
 			}
 			if w.entries >= w.maxEntries {
 				if err := w.rotate(); err != nil {
@@ -70,10 +72,10 @@ func NewWriter(dir string, s Stream, maxEntries, maxFiles int) (*Writer, error) 
 			return w, nil
 		}
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("logreader: writer: %w", err)
+		return nil, fmt.Errorf("logwriter: %w", err)
 	default:
-		if err := os.WriteFile(s.pathPointer(dir), []byte(s.fileName(1)), 0o644); err != nil {
-			return nil, fmt.Errorf("logreader: writer: %w", err)
+		if err := os.WriteFile(filepath.Join(dir, s.PointerName()), []byte(s.FileName(1)), 0o644); err != nil {
+			return nil, fmt.Errorf("logwriter: %w", err)
 		}
 	}
 	if err := w.setActive(); err != nil {
@@ -82,7 +84,7 @@ func NewWriter(dir string, s Stream, maxEntries, maxFiles int) (*Writer, error) 
 	return w, nil
 }
 
-func (w *Writer) filePath() string { return filepath.Join(w.dir, w.s.fileName(w.counter)) }
+func (w *Writer) filePath() string { return filepath.Join(w.dir, w.s.FileName(w.counter)) }
 
 // File returns the number of the file being written.
 func (w *Writer) File() int { return w.counter }
@@ -91,10 +93,10 @@ func (w *Writer) File() int { return w.counter }
 func (w *Writer) Append(line []byte) error {
 	line = bytes.TrimSuffix(line, []byte{'\n'})
 	if bytes.IndexByte(line, '\n') >= 0 {
-		return errors.New("logreader: writer: entry contains a newline")
+		return errors.New("logwriter: entry contains a newline")
 	}
 	if w.f == nil {
-		return errors.New("logreader: writer closed")
+		return errors.New("logwriter: writer closed")
 	}
 	if w.entries >= w.maxEntries {
 		if err := w.rotate(); err != nil {
@@ -103,7 +105,7 @@ func (w *Writer) Append(line []byte) error {
 	}
 	w.line = append(append(w.line[:0], line...), '\n')
 	if _, err := w.f.Write(w.line); err != nil {
-		return fmt.Errorf("logreader: writer: %w", err)
+		return fmt.Errorf("logwriter: %w", err)
 	}
 	w.entries++
 	return nil
@@ -111,11 +113,11 @@ func (w *Writer) Append(line []byte) error {
 
 // rotate ends the current file with the End marker and moves to the next.
 func (w *Writer) rotate() error {
-	if _, err := w.f.WriteString(endMarkerPrefix + strconv.Itoa(w.entries) + "\n"); err != nil {
-		return fmt.Errorf("logreader: writer: %w", err)
+	if _, err := w.f.WriteString(logreader.EndMarkerPrefix + strconv.Itoa(w.entries) + "\n"); err != nil {
+		return fmt.Errorf("logwriter: %w", err)
 	}
 	if err := w.f.Close(); err != nil {
-		return fmt.Errorf("logreader: writer: %w", err)
+		return fmt.Errorf("logwriter: %w", err)
 	}
 	w.f = nil
 	w.entries = 0
@@ -142,15 +144,15 @@ func (w *Writer) rotate() error {
 func (w *Writer) rotateOld(start, end int, onlyIfOld bool) error {
 	ents, err := os.ReadDir(w.dir)
 	if err != nil {
-		return fmt.Errorf("logreader: writer: %w", err)
+		return fmt.Errorf("logwriter: %w", err)
 	}
-	prefix := "old-" + string(w.s) + "-log"
+	prefix := "old-" + string(w.s) + "-log" // the reference deletes by this prefix
 	found := 0
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), prefix) {
 			found++
 			if err := os.Remove(filepath.Join(w.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("logreader: writer: %w", err)
+				return fmt.Errorf("logwriter: %w", err)
 			}
 		}
 	}
@@ -158,9 +160,9 @@ func (w *Writer) rotateOld(start, end int, onlyIfOld bool) error {
 		return nil
 	}
 	for i := start; i <= end; i++ {
-		err := os.Rename(w.s.path(w.dir, i, false), w.s.path(w.dir, i, true))
+		err := os.Rename(filepath.Join(w.dir, w.s.FileName(i)), filepath.Join(w.dir, w.s.OldFileName(i)))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("logreader: writer: %w", err)
+			return fmt.Errorf("logwriter: %w", err)
 		}
 	}
 	return nil
@@ -170,15 +172,15 @@ func (w *Writer) rotateOld(start, end int, onlyIfOld bool) error {
 func (w *Writer) setActive() error {
 	f, err := os.OpenFile(w.filePath(), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return fmt.Errorf("logreader: writer: %w", err)
+		return fmt.Errorf("logwriter: %w", err)
 	}
 	if w.f != nil {
 		w.f.Close()
 	}
 	w.f = f
 	// os.WriteFile truncates and then writes, as Node's fs.writeFile does.
-	if err := os.WriteFile(w.s.pathPointer(w.dir), []byte(w.s.fileName(w.counter)), 0o644); err != nil {
-		return fmt.Errorf("logreader: writer: %w", err)
+	if err := os.WriteFile(filepath.Join(w.dir, w.s.PointerName()), []byte(w.s.FileName(w.counter)), 0o644); err != nil {
+		return fmt.Errorf("logwriter: %w", err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package logreader
+package logwriter
 
 import (
 	"bufio"
@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/shardeum/distributor/logreader"
 )
 
 // Source yields the entries of one stream for Replay: one JSON line per call (without its
@@ -20,8 +22,8 @@ type Source func() ([]byte, error)
 
 // ReplayOptions configure Replay.
 type ReplayOptions struct {
-	Dir     string            // data-log directory to write
-	Sources map[Stream]Source // what to write, per stream
+	Dir     string                      // data-log directory to write
+	Sources map[logreader.Stream]Source // what to write, per stream
 	// MaxEntries per file before rotation; 0 uses the archiver's default for the stream
 	// (cycle 500, receipt and originalTx 10000).
 	MaxEntries int
@@ -37,7 +39,7 @@ type ReplayOptions struct {
 
 // ReplayStats count what Replay wrote.
 type ReplayStats struct {
-	Written  map[Stream]int
+	Written  map[logreader.Stream]int
 	Total    int
 	Elapsed  time.Duration
 	Finished bool
@@ -53,7 +55,7 @@ func (s ReplayStats) Rate() float64 {
 
 func (s ReplayStats) String() string {
 	var parts []string
-	for _, st := range Streams {
+	for _, st := range logreader.Streams {
 		if n, ok := s.Written[st]; ok {
 			parts = append(parts, fmt.Sprintf("%s %d", st, n))
 		}
@@ -62,21 +64,21 @@ func (s ReplayStats) String() string {
 }
 
 // Replay writes the sources into o.Dir with one Writer per stream, taking one entry from each
-// stream in turn (Streams order), paced at o.Rate entries per second per stream.
+// stream in turn (logreader.Streams order), paced at o.Rate entries per second per stream.
 func Replay(ctx context.Context, o ReplayOptions) (ReplayStats, error) {
 	if o.MaxFiles == 0 {
-		o.MaxFiles = DefaultMaxFiles
+		o.MaxFiles = logreader.DefaultMaxFiles
 	}
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = time.Second
 	}
 	type lane struct {
-		s   Stream
+		s   logreader.Stream
 		src Source
 		w   *Writer
 	}
 	var lanes []*lane
-	for _, s := range Streams {
+	for _, s := range logreader.Streams {
 		src, ok := o.Sources[s]
 		if !ok {
 			continue
@@ -86,18 +88,18 @@ func Replay(ctx context.Context, o ReplayOptions) (ReplayStats, error) {
 				return ReplayStats{}, err
 			}
 		}
-		max := o.MaxEntries
-		if max == 0 {
-			max = DefaultMaxEntries(s)
+		maxEntries := o.MaxEntries
+		if maxEntries == 0 {
+			maxEntries = logreader.DefaultMaxEntries(s)
 		}
-		w, err := NewWriter(o.Dir, s, max, o.MaxFiles)
+		w, err := NewWriter(o.Dir, s, maxEntries, o.MaxFiles)
 		if err != nil {
 			return ReplayStats{}, err
 		}
 		defer w.Close()
 		lanes = append(lanes, &lane{s: s, src: src, w: w})
 	}
-	st := ReplayStats{Written: map[Stream]int{}}
+	st := ReplayStats{Written: map[logreader.Stream]int{}}
 	for _, l := range lanes {
 		st.Written[l.s] = 0
 	}
@@ -149,7 +151,7 @@ func Replay(ctx context.Context, o ReplayOptions) (ReplayStats, error) {
 }
 
 // removeStream deletes one stream's files from dir (nothing else).
-func removeStream(dir string, s Stream) error {
+func removeStream(dir string, s logreader.Stream) error {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -159,7 +161,7 @@ func removeStream(dir string, s Stream) error {
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if name == s.pointerName() || s.parseFileName(strings.TrimPrefix(name, "old-")) > 0 {
+		if name == s.PointerName() || s.ParseFileName(strings.TrimPrefix(name, "old-")) > 0 {
 			if err := os.Remove(filepath.Join(dir, name)); err != nil {
 				return err
 			}
@@ -169,7 +171,7 @@ func removeStream(dir string, s Stream) error {
 }
 
 // GeneratedSource yields n entries of stream s from g (n < 0: without end).
-func GeneratedSource(g *Generator, s Stream, n int) Source {
+func GeneratedSource(g *Generator, s logreader.Stream, n int) Source {
 	var buf []byte
 	i := 0
 	return func() ([]byte, error) {
@@ -190,7 +192,7 @@ func LinesSource(r io.Reader) Source {
 	return func() ([]byte, error) {
 		for sc.Scan() {
 			line := bytes.TrimSuffix(sc.Bytes(), []byte{'\r'})
-			if len(bytes.TrimSpace(line)) == 0 || bytes.HasPrefix(line, []byte(endMarkerPrefix)) {
+			if len(bytes.TrimSpace(line)) == 0 || bytes.HasPrefix(line, []byte(logreader.EndMarkerPrefix)) {
 				continue
 			}
 			return line, nil
@@ -202,27 +204,10 @@ func LinesSource(r io.Reader) Source {
 	}
 }
 
-// Files lists the files of stream s in dir, oldest first (old- files included), as a reader
-// with Start Oldest would read them. maxFiles 0 learns the wrap point from the directory.
-func Files(dir string, s Stream, maxFiles int) ([]string, error) {
-	n, ok, err := readPointer(dir, s)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, nil
-	}
-	var paths []string
-	for _, f := range chain(dir, s, n, maxFiles, 0) {
-		paths = append(paths, f.path)
-	}
-	return paths, nil
-}
-
 // DirSource yields every entry of stream s in a data-log directory, oldest file first.
 // The files are listed when it is created and each is opened when reached.
-func DirSource(dir string, s Stream) (Source, error) {
-	paths, err := Files(dir, s, 0)
+func DirSource(dir string, s logreader.Stream) (Source, error) {
+	paths, err := logreader.Files(dir, s, 0)
 	if err != nil {
 		return nil, err
 	}

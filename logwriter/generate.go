@@ -1,10 +1,12 @@
-package logreader
+package logwriter
 
 import (
 	"encoding/hex"
 	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/shardeum/distributor/logreader"
 )
 
 // Generator makes realistic data-log entries, shaped like what the archiver writes to its data
@@ -36,12 +38,12 @@ func NewGenerator(seed uint64, now func() time.Time) *Generator {
 }
 
 // Append appends one entry of stream s (no newline) to dst.
-func (g *Generator) Append(dst []byte, s Stream) []byte {
+func (g *Generator) Append(dst []byte, s logreader.Stream) []byte {
 	now := g.Now()
 	switch s {
-	case Cycle:
+	case logreader.Cycle:
 		return g.cycle(dst, now)
-	case OriginalTx:
+	case logreader.OriginalTx:
 		return g.originalTx(dst, now)
 	default:
 		return g.receipt(dst, now)

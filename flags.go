@@ -29,6 +29,10 @@ var flagAliases = map[string][]string{
 	config.KeyVerbose:                {"verbose"},
 	config.KeyLimitToSubscribersOnly: {"limit-to-subscribers-only"},
 	config.KeyClientQueueFrames:      {"client-queue-frames"},
+	config.KeyFirehoseSource:         {"firehose-source"},
+	config.KeyRedisURL:               {"redis-url"},
+	config.KeyRedisStreamPrefix:      {"redis-stream-prefix"},
+	config.KeyRedisStreamMaxLen:      {"redis-stream-maxlen"},
 }
 
 // configFlags returns new instances of --config and one flag per configuration key, named

@@ -32,6 +32,11 @@ type Config struct {
 
 	ClientQueueFrames int // ours: per-client outbound queue bound, default 16384
 
+	FirehoseSource    string // FirehoseFiles or FirehoseRedis
+	RedisURL          string // redis:// or rediss:// URL, checked by Load
+	RedisStreamPrefix string // stream keys are this plus cycle, receipt, originalTx
+	RedisStreamMaxLen int    // XADD MAXLEN ~ of each stream
+
 	Path string // the file it came from, "" if none was read
 
 	// Ignored holds the values of keys the reference has and we accept without using

@@ -29,6 +29,10 @@ type file struct {
 	LimitToSubscribersOnly bool                  `json:"limitToSubscribersOnly"`
 	Subscribers            []protocol.Subscriber `json:"subscribers"`
 	ClientQueueFrames      int                   `json:"CLIENT_QUEUE_FRAMES"`
+	FirehoseSource         string                `json:"FIREHOSE_SOURCE"`
+	RedisURL               string                `json:"REDIS_URL"`
+	RedisStreamPrefix      string                `json:"REDIS_STREAM_PREFIX"`
+	RedisStreamMaxLen      int                   `json:"REDIS_STREAM_MAXLEN"`
 }
 
 func (c *Config) file(secret string) file {
@@ -44,6 +48,8 @@ func (c *Config) file(secret string) file {
 		FileStreamIntervalMS: c.FileStreamIntervalMS, MaxClientsPerChild: c.MaxClientsPerChild,
 		Verbose: c.Verbose, LimitToSubscribersOnly: c.LimitToSubscribersOnly,
 		Subscribers: subs, ClientQueueFrames: c.ClientQueueFrames,
+		FirehoseSource: c.FirehoseSource, RedisURL: redactURL(c.RedisURL, secret),
+		RedisStreamPrefix: c.RedisStreamPrefix, RedisStreamMaxLen: c.RedisStreamMaxLen,
 	}
 }
 
@@ -107,6 +113,8 @@ func (c *Config) Settings() []Setting {
 		KeyFileStreamIntervalMS: f.FileStreamIntervalMS, KeyMaxClientsPerChild: f.MaxClientsPerChild,
 		KeyVerbose: f.Verbose, KeyLimitToSubscribersOnly: f.LimitToSubscribersOnly,
 		KeySubscribers: f.Subscribers, KeyClientQueueFrames: f.ClientQueueFrames,
+		KeyFirehoseSource: f.FirehoseSource, KeyRedisURL: f.RedisURL,
+		KeyRedisStreamPrefix: f.RedisStreamPrefix, KeyRedisStreamMaxLen: f.RedisStreamMaxLen,
 	}
 	var out []Setting
 	for _, k := range Keys {

@@ -21,6 +21,10 @@ const (
 	KeyDistributorMode        = "distributorMode"
 	KeyMQServerPort           = "MQ_DISTRIBUTOR_SERVER_PORT"
 	KeyClientQueueFrames      = "CLIENT_QUEUE_FRAMES"
+	KeyFirehoseSource         = "FIREHOSE_SOURCE"
+	KeyRedisURL               = "REDIS_URL"
+	KeyRedisStreamPrefix      = "REDIS_STREAM_PREFIX"
+	KeyRedisStreamMaxLen      = "REDIS_STREAM_MAXLEN"
 )
 
 // Kind is the JSON type a key takes.
@@ -63,6 +67,10 @@ var Keys = []KeyInfo{
 	{KeyDistributorMode, String, true, "ignored (reference WS/MQ switch; we serve WS mode)"},
 	{KeyMQServerPort, Int, true, "ignored (reference MQ-mode health port)"},
 	{KeyClientQueueFrames, Int, false, "frames queued per client before it is dropped as a slow consumer"},
+	{KeyFirehoseSource, String, false, `where children read the firehose: "files" (DATA_LOG_DIR) or "redis" (streams an ingress fills)`},
+	{KeyRedisURL, String, false, "Redis for the ingress and FIREHOSE_SOURCE=redis: redis:// or rediss://[user:password@]host:port[/db]"},
+	{KeyRedisStreamPrefix, String, false, "prefix of the Redis stream keys (then cycle, receipt, originalTx)"},
+	{KeyRedisStreamMaxLen, Int, false, "entries each Redis stream keeps (XADD MAXLEN ~)"},
 }
 
 // Sub-keys of ARCHIVER_DATA.
@@ -94,8 +102,18 @@ const (
 	DefaultDistributorMode      = "WS"
 	DefaultMQServerPort         = 6101
 	DefaultClientQueueFrames    = 16384
+	DefaultFirehoseSource       = FirehoseFiles
+	DefaultRedisURL             = "redis://127.0.0.1:6379/0"
+	DefaultRedisStreamPrefix    = "distributor:"
+	DefaultRedisStreamMaxLen    = 100000
 	// DefaultFile is looked up in the working directory when no file is named.
 	DefaultFile = "distributor-config.json"
+)
+
+// FIREHOSE_SOURCE values.
+const (
+	FirehoseFiles = "files" // children follow DATA_LOG_DIR and sign each line
+	FirehoseRedis = "redis" // children read the streams `distributor ingress` signed into Redis
 )
 
 // DefaultArchiverData are the archiver's file names.

@@ -50,6 +50,10 @@ func newState(dir string, log *slog.Logger) *state {
 		KeyDistributorMode:        DefaultDistributorMode,
 		KeyMQServerPort:           int64(DefaultMQServerPort),
 		KeyClientQueueFrames:      int64(DefaultClientQueueFrames),
+		KeyFirehoseSource:         DefaultFirehoseSource,
+		KeyRedisURL:               DefaultRedisURL,
+		KeyRedisStreamPrefix:      DefaultRedisStreamPrefix,
+		KeyRedisStreamMaxLen:      int64(DefaultRedisStreamMaxLen),
 	} {
 		st.vals[k] = setting{v, def}
 	}

@@ -176,4 +176,3 @@ func (ck *checker) check(rec redisstream.Record) {
 	ck.next++
 	ck.last = rec
 }
-

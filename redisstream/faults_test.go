@@ -1,0 +1,78 @@
+package redisstream_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shardeum/distributor/logreader"
+	"github.com/shardeum/distributor/redisstream"
+	"github.com/shardeum/distributor/redisstream/redistest"
+)
+
+// Redis paused (SIGSTOP) for 5 s while lines are written: the ingress waits and retries, and
+// afterwards every line is in the stream once, in order.
+func TestRedisPausedNothingLost(t *testing.T) {
+	srv := redistest.Start(t)
+	c := client(t, srv)
+	dir := t.TempDir()
+	w := newWriter(t, dir, logreader.Receipt, 100, 10)
+	ck := newChecker(t, c, prefix, logreader.Receipt, "", 0)
+	g := startIngress(t, redisstream.IngressOptions{Client: c, Dir: dir, LeaseTTL: time.Second,
+		Streams: []logreader.Stream{logreader.Receipt}})
+	w.write(50)
+	ck.read(50, 20*time.Second)
+	srv.Pause()
+	w.write(150) // the pause is the fault being tested, not a wait for an event
+	time.Sleep(5 * time.Second)
+	srv.Resume()
+	w.write(50)
+	ck.read(200, 30*time.Second)
+	n, err := c.XLen(context.Background(), prefix+"receipt").Result()
+	if err != nil || n != 250 {
+		t.Errorf("stream length %d (%v), want 250", n, err)
+	}
+	st := g.Status()
+	if !st.Redis.Reachable || st.Streams[0].Cursor != ck.last.Cursor {
+		t.Errorf("status after the pause: %+v (last cursor read %s)", st, ck.last.Cursor)
+	}
+}
+
+// Redis restarted empty: the ingress refills the stream from the oldest line on disk under a new
+// epoch, and a reader continues just after its cursor in the new history.
+func TestRedisRestartRefills(t *testing.T) {
+	srv := redistest.Start(t)
+	c := client(t, srv)
+	dir := t.TempDir()
+	w := newWriter(t, dir, logreader.Receipt, 100, 10)
+	ck := newChecker(t, c, prefix, logreader.Receipt, "", 0)
+	startIngress(t, redisstream.IngressOptions{Client: c, Dir: dir, LeaseTTL: time.Second,
+		Streams: []logreader.Stream{logreader.Receipt}})
+	w.write(250)
+	ck.read(250, 20*time.Second)
+	before, err := redisstream.ParseID(ck.last.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Restart()
+	w.write(30)
+	ck.read(30, 30*time.Second)
+	after, err := redisstream.ParseID(ck.last.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Epoch <= before.Epoch {
+		t.Errorf("epoch after the reset %d, before %d: want a newer one", after.Epoch, before.Epoch)
+	}
+	// The refilled history holds everything on disk, from line 0.
+	first, err := c.XRangeN(context.Background(), prefix+"receipt", "-", "+", 1).Result()
+	if err != nil || len(first) != 1 {
+		t.Fatalf("first entry: %v %v", first, err)
+	}
+	from := newChecker(t, c, prefix, logreader.Receipt, first[0].Values["cursor"].(string), 1)
+	from.read(279, 20*time.Second)
+	meta, err := c.HGetAll(context.Background(), prefix+"receipt:meta").Result()
+	if err != nil || meta["epoch"] != meta["refilled"] || meta["epoch"] == "" {
+		t.Errorf("meta after the refill: %v %v", meta, err)
+	}
+}

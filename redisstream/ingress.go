@@ -210,7 +210,7 @@ type publisher struct {
 	mu        sync.Mutex
 	st        StreamStatus
 	pending   atomic.Int64 // lines read and signed, not yet appended
-	oldestAt  atomic.Int64 // Unix ms the oldest pending line was read, 0 when none
+	headAt    atomic.Int64 // Unix ms the first line of the batch being appended was read, 0 when none
 	published atomic.Int64
 }
 
@@ -378,7 +378,7 @@ func (p *publisher) term(ctx context.Context) error {
 		r.Close()
 		wg.Wait()
 		p.pending.Store(0)
-		p.oldestAt.Store(0)
+		p.headAt.Store(0)
 	}()
 
 	if refilling && target.IsZero() {
@@ -409,19 +409,18 @@ func (p *publisher) term(ctx context.Context) error {
 				break drain
 			}
 		}
+		// The publisher takes lines as soon as they are queued, so the batch's first line is the
+		// oldest one not yet in Redis.
+		p.headAt.Store(batch[0].readAt)
 		if err := p.appendBatch(ctx, batch, expect, cur.Epoch, false); err != nil {
 			return err
 		}
+		p.headAt.Store(0)
 		if !expect {
 			expect = true
 		}
 		last := batch[len(batch)-1]
 		p.pending.Add(-int64(len(batch)))
-		if p.pending.Load() == 0 {
-			p.oldestAt.Store(0)
-		} else if len(items) > 0 {
-			p.oldestAt.Store(last.readAt)
-		}
 		p.published.Add(int64(len(batch)))
 		done := false
 		for _, it := range batch {
@@ -467,9 +466,7 @@ func (p *publisher) read(ctx context.Context, r *logreader.Reader, out chan<- it
 			}
 			seenTargetFile = seenTargetFile || inTarget
 		}
-		if p.pending.Add(1) == 1 {
-			p.oldestAt.Store(it.readAt)
-		}
+		p.pending.Add(1)
 		select {
 		case out <- it:
 		case <-ctx.Done():

@@ -36,7 +36,7 @@ type StreamStatus struct {
 	Refilled   bool   `json:"refilled"`   // the history holds everything on disk since it began
 	Published  int64  `json:"published"`  // entries appended by this process
 	Pending    int64  `json:"pending"`    // lines read and signed, not yet appended
-	LagMS      int64  `json:"lagMs"`      // age of the oldest pending line
+	LagMS      int64  `json:"lagMs"`      // age of the oldest line not yet in Redis
 }
 
 // Status reports the lease, Redis and the publish positions.
@@ -64,7 +64,7 @@ func (g *Ingress) Status() IngressStatus {
 		s.Stream, s.Key = string(p.stream), p.keys.Stream
 		s.Published = p.published.Load()
 		s.Pending = p.pending.Load()
-		if at := p.oldestAt.Load(); at != 0 && s.Pending > 0 {
+		if at := p.headAt.Load(); at != 0 {
 			s.LagMS = max(now-at, 0)
 		}
 		st.Streams = append(st.Streams, s)

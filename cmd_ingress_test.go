@@ -225,15 +225,27 @@ func TestIngressProcessesStandbyAndFencing(t *testing.T) {
 		t.Errorf("distributor status of the ingress: %d %s %s", out.code, out.stdout, out.stderr)
 	}
 
+	killed := time.Now()
 	a.signal(syscall.SIGKILL)
 	write(150)
-	b.waitFor("lease taken", 20*time.Second)
+	took := b.waitFor("lease taken", 20*time.Second)
+	if ts, _, ok := strings.Cut(strings.TrimPrefix(took, "time="), " "); ok {
+		if at, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+			t.Logf("standby took the lease %v after the kill (lease TTL 1 s)", at.Sub(killed).Round(time.Millisecond))
+		}
+	}
 	fr.read(150)
 
 	c3 := startIngressProc(t, "C", env...)
+	stopped := time.Now()
 	b.signal(syscall.SIGSTOP)
 	write(100)
-	c3.waitFor("lease taken", 20*time.Second)
+	took = c3.waitFor("lease taken", 20*time.Second)
+	if ts, _, ok := strings.Cut(strings.TrimPrefix(took, "time="), " "); ok {
+		if at, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+			t.Logf("C took the lease %v after B was stopped", at.Sub(stopped).Round(time.Millisecond))
+		}
+	}
 	fr.read(100)
 	b.signal(syscall.SIGCONT)
 	b.waitFor("lease lost", 20*time.Second)

@@ -23,11 +23,28 @@ func TestRedisPausedNothingLost(t *testing.T) {
 	w.write(50)
 	ck.read(50, 20*time.Second)
 	srv.Pause()
-	w.write(150) // the pause is the fault being tested, not a wait for an event
-	time.Sleep(5 * time.Second)
+	// A reader waits through the pause too.
+	type result struct {
+		rec redisstream.Record
+		err error
+	}
+	first := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		rec, err := ck.r.Next(ctx)
+		first <- result{rec, err}
+	}()
+	w.write(150)
+	time.Sleep(5 * time.Second) // the pause is the fault being tested, not a wait for an event
 	srv.Resume()
 	w.write(50)
-	ck.read(200, 30*time.Second)
+	got := <-first
+	if got.err != nil {
+		t.Fatalf("Next through the pause: %v", got.err)
+	}
+	ck.check(got.rec)
+	ck.read(199, 30*time.Second)
 	n, err := c.XLen(context.Background(), prefix+"receipt").Result()
 	if err != nil || n != 250 {
 		t.Errorf("stream length %d (%v), want 250", n, err)

@@ -460,7 +460,8 @@ func (p *publisher) read(ctx context.Context, r *logreader.Reader, out chan<- it
 		cur.Line = e.Pos.Line
 		it.id, curPos = cur, e.Pos
 		if refilling {
-			inTarget := e.Pos.File == target.File && e.Pos.FP == target.FP
+			// target.FP is 0 when the newest file had no line yet: any line of it is past the target.
+			inTarget := e.Pos.File == target.File && (e.Pos.FP == target.FP || target.Line == 0)
 			if (inTarget && e.Pos.Line >= target.Line) || (seenTargetFile && !inTarget) {
 				it.refilled, refilling = true, false
 			}

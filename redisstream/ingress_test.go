@@ -116,4 +116,16 @@ func TestReaderFromCursor(t *testing.T) {
 	if !errors.Is(err, redisstream.ErrCursorGone) {
 		t.Fatalf("Next behind the retention: %v, want ErrCursorGone", err)
 	}
+
+	// Close ends a Next waiting at the live end.
+	waiting := newChecker(t, c, prefix, logreader.Cycle, "", 0)
+	ended := make(chan error, 1)
+	go func() {
+		_, err := waiting.r.Next(context.Background())
+		ended <- err
+	}()
+	waiting.r.Close()
+	if err := <-ended; !errors.Is(err, redisstream.ErrClosed) {
+		t.Errorf("Next after Close: %v, want ErrClosed", err)
+	}
 }

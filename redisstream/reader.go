@@ -33,6 +33,9 @@ type ReaderOptions struct {
 	Logger *slog.Logger
 }
 
+// Position parses the record's cursor.
+func (rec Record) Position() (logreader.Position, error) { return logreader.ParsePosition(rec.Cursor) }
+
 // Reader reads one stream from just after a cursor (or from its live end) and hands out every
 // entry once, in order; see the package documentation. Next is called from one goroutine.
 type Reader struct {
@@ -47,6 +50,19 @@ type Reader struct {
 	last     ID                 // its ID; zero: before the first entry
 	buf      []redis.XMessage
 	down     bool // Redis was unreachable at the last try (logged once)
+
+	closeCtx context.Context // cancelled by Close
+	close    context.CancelFunc
+}
+
+// ErrClosed is returned by Next after Close.
+var ErrClosed = errors.New("redisstream: reader closed")
+
+// Close makes a waiting Next return ErrClosed (within the XREAD BLOCK time at most) and every
+// later one too. The Redis client is the caller's, and stays open.
+func (r *Reader) Close() error {
+	r.close()
+	return nil
 }
 
 // Open prepares a reader of stream under prefix that starts just after cursor after (a
@@ -72,6 +88,7 @@ func Open(ctx context.Context, c redis.UniversalClient, prefix string, stream lo
 	}
 	r := &Reader{c: c, keys: KeysFor(prefix, stream), stream: stream, o: o, cursor: pos,
 		log: o.Logger.With("component", "redisstream", "stream", string(stream))}
+	r.closeCtx, r.close = context.WithCancel(context.Background())
 	if err := r.resolve(ctx); err != nil && !isRedisDown(err) {
 		return nil, err
 	}
@@ -172,6 +189,21 @@ func (r *Reader) gone(pos logreader.Position, why string) error {
 // is unreachable it retries (with capped backoff) and skips nothing. Errors: ctx's, and one
 // wrapping ErrCursorGone.
 func (r *Reader) Next(ctx context.Context) (Record, error) {
+	if r.closeCtx.Err() != nil {
+		return Record{}, ErrClosed
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(r.closeCtx, cancel)
+	defer stop()
+	rec, err := r.next(ctx)
+	if err != nil && r.closeCtx.Err() != nil {
+		return Record{}, ErrClosed
+	}
+	return rec, err
+}
+
+func (r *Reader) next(ctx context.Context) (Record, error) {
 	bo := backoff{max: time.Second}
 	for {
 		if len(r.buf) > 0 {

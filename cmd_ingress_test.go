@@ -88,14 +88,13 @@ func (p *ingressProc) all() []string {
 	return append([]string(nil), p.lines...)
 }
 
-// waitFor waits for the next log line containing s, counting from the first line: the
-// occurrence after the ones seen by earlier calls is not tracked, so callers ask for distinct
-// messages or use count.
+// waitFor waits for the first log line containing s and returns it.
 func (p *ingressProc) waitFor(s string, timeout time.Duration) string {
 	p.t.Helper()
 	return p.waitForNth(s, 1, timeout)
 }
 
+// waitForNth waits for the nth log line containing s.
 func (p *ingressProc) waitForNth(s string, n int, timeout time.Duration) string {
 	p.t.Helper()
 	deadline := time.NewTimer(timeout)
@@ -266,6 +265,15 @@ func TestIngressProcessesStandbyAndFencing(t *testing.T) {
 			t.Errorf("%s /is-healthy: %s %s", p.name, resp.Status, body)
 		}
 	}
+	// SIGTERM: C releases the lease and exits 0; B takes it again and continues.
+	c3.signal(syscall.SIGTERM)
+	<-c3.done
+	if code := c3.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("ingress C exit status %d after SIGTERM", code)
+	}
+	b.waitForNth("lease taken", 2, 20*time.Second)
+	write(50)
+	fr.read(50)
 }
 
 // kill -9 of a lone ingress between appends, then a new one: it continues after the last entry,

@@ -2,6 +2,8 @@ package redisstream_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -91,5 +93,61 @@ func TestRedisRestartRefills(t *testing.T) {
 	meta, err := c.HGetAll(context.Background(), prefix+"receipt:meta").Result()
 	if err != nil || meta["epoch"] != meta["refilled"] || meta["epoch"] == "" {
 		t.Errorf("meta after the refill: %v %v", meta, err)
+	}
+}
+
+// After Redis lost the stream, a cursor whose data-log file is no longer on disk is gone once
+// the refill is complete; a cursor still on disk continues.
+func TestResetCursorGoneWithItsFile(t *testing.T) {
+	srv := redistest.Start(t)
+	c := client(t, srv)
+	dir := t.TempDir()
+	w := newWriter(t, dir, logreader.Receipt, 50, 4)
+	ck := newChecker(t, c, prefix, logreader.Receipt, "", 0)
+	startIngress(t, redisstream.IngressOptions{Client: c, Dir: dir, LeaseTTL: time.Second,
+		Streams: []logreader.Stream{logreader.Receipt}})
+	w.write(1)
+	ck.read(1, 20*time.Second)
+	oldCursor := ck.last.Cursor
+	for range 8 { // four files a round trip of the writer's numbers: file 1 is deleted
+		w.write(50)
+		ck.read(50, 20*time.Second)
+	}
+	srv.Restart()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := redisstream.Open(ctx, c, prefix, logreader.Receipt, oldCursor, redisstream.ReaderOptions{Logger: quietLog()})
+	if err == nil {
+		_, err = r.Next(ctx)
+	}
+	if !errors.Is(err, redisstream.ErrCursorGone) {
+		t.Fatalf("cursor %s of a deleted file after the reset: %v, want ErrCursorGone", oldCursor, err)
+	}
+	w.write(5)
+	ck.read(5, 30*time.Second)
+}
+
+// An ingress that starts before any data log exists publishes the first lines in the history it
+// began: no reset on the way.
+func TestIngressStartsOnEmptyDirectory(t *testing.T) {
+	srv := redistest.Start(t)
+	c := client(t, srv)
+	dir := t.TempDir()
+	g := startIngress(t, redisstream.IngressOptions{Client: c, Dir: dir, Poll: 20 * time.Millisecond,
+		Streams: []logreader.Stream{logreader.Receipt}})
+	ck := newChecker(t, c, prefix, logreader.Receipt, "", 0)
+	w := newWriter(t, dir, logreader.Receipt, 50, 4)
+	w.write(10)
+	ck.read(10, 20*time.Second)
+	id, err := redisstream.ParseID(ck.last.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := c.HGetAll(context.Background(), prefix+"receipt:meta").Result()
+	if err != nil || meta["epoch"] != fmt.Sprint(id.Epoch) {
+		t.Errorf("meta %v (%v), entries of epoch %d", meta, err, id.Epoch)
+	}
+	if st := g.Status(); st.Streams[0].Epoch != id.Epoch {
+		t.Errorf("status epoch %d, entries of epoch %d", st.Streams[0].Epoch, id.Epoch)
 	}
 }

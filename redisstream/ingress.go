@@ -221,6 +221,7 @@ type item struct {
 	frame    []byte
 	file     string // index field when this is the first line of its file
 	refilled bool   // this line completes a refill
+	marker   bool   // no line: only says the refill is complete
 	readAt   int64  // Unix ms
 }
 
@@ -416,19 +417,22 @@ func (p *publisher) term(ctx context.Context) error {
 			return err
 		}
 		p.headAt.Store(0)
-		if !expect {
-			expect = true
+		var last *item
+		done, lines := false, 0
+		for i := range batch {
+			done = done || batch[i].refilled
+			if !batch[i].marker {
+				last, lines = &batch[i], lines+1
+			}
 		}
-		last := batch[len(batch)-1]
-		p.pending.Add(-int64(len(batch)))
-		p.published.Add(int64(len(batch)))
-		done := false
-		for _, it := range batch {
-			done = done || it.refilled
-		}
+		expect = expect || lines > 0 // the stream exists from its first entry on
+		p.pending.Add(-int64(lines))
+		p.published.Add(int64(lines))
 		p.setStatus(func(s *StreamStatus) {
-			s.LastID, s.Cursor = last.id.String(), last.pos.String()
-			s.LastAppend = time.Now().UTC().Format(time.RFC3339Nano)
+			if last != nil {
+				s.LastID, s.Cursor = last.id.String(), last.pos.String()
+				s.LastAppend = time.Now().UTC().Format(time.RFC3339Nano)
+			}
 			s.Refilled = s.Refilled || done
 		})
 	}
@@ -439,8 +443,28 @@ func (p *publisher) read(ctx context.Context, r *logreader.Reader, out chan<- it
 	refilling bool, target logreader.Position) error {
 	signer := p.g.o.Signer
 	seenTargetFile := false
+	idle := max(2*p.g.o.Poll, 200*time.Millisecond)
 	for {
-		e, err := r.Next(ctx)
+		var e logreader.Entry
+		var err error
+		if refilling {
+			// A reader that has nothing to hand out has read everything on disk: the refill is
+			// complete even if the target line never comes (a file replaced meanwhile).
+			ictx, cancel := context.WithTimeout(ctx, idle)
+			e, err = r.Next(ictx)
+			cancel()
+			if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+				refilling = false
+				select {
+				case out <- item{marker: true, refilled: true, readAt: time.Now().UnixMilli()}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				continue
+			}
+		} else {
+			e, err = r.Next(ctx)
+		}
 		if err != nil {
 			return err
 		}
@@ -493,7 +517,9 @@ func (p *publisher) appendBatch(ctx context.Context, batch []item, expect bool, 
 	}
 	args = append(args, p.g.token, o.MaxLen, exp, epoch, ref)
 	for _, it := range batch {
-		args = append(args, it.id.String(), it.pos.String(), it.frame, it.file)
+		if !it.marker {
+			args = append(args, it.id.String(), it.pos.String(), it.frame, it.file)
+		}
 	}
 	keys := []string{LeaseKey(o.Prefix), p.keys.Stream, p.keys.Files, p.keys.Meta}
 	bo := backoff{max: time.Second}

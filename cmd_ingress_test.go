@@ -208,11 +208,12 @@ func TestIngressProcessesStandbyAndFencing(t *testing.T) {
 	hk, _ := protocol.ParseHashKey(config.DefaultHashKey)
 	fr := &frameReader{t: t, r: r, hk: hk}
 
+	write(10)
 	a := startIngressProc(t, "A", env...)
-	a.waitFor("lease taken", 20*time.Second)
+	fr.read(10) // A's reader is open: writing on, with rotations, cannot race its start
 	b := startIngressProc(t, "B", env...)
-	write(150)
-	fr.read(150)
+	write(140)
+	fr.read(140)
 	if st := b.status(); st.Role != redisstream.RoleStandby || st.Lease.Held {
 		t.Errorf("B while A publishes: role %s, lease held %v", st.Role, st.Lease.Held)
 	}
@@ -306,9 +307,11 @@ func TestIngressProcessKillRestart(t *testing.T) {
 	}
 	hk, _ := protocol.ParseHashKey(config.DefaultHashKey)
 	fr := &frameReader{t: t, r: r, hk: hk}
+	write(10)
 	a := startIngressProc(t, "A", env...)
-	write(300)
-	fr.read(120)
+	fr.read(10) // A's reader is open: writing on, with rotations, cannot race its start
+	write(290)
+	fr.read(110)
 	a.signal(syscall.SIGKILL) // likely mid-stream: lines read and signed, not all appended
 	write(100)
 	b := startIngressProc(t, "B", env...)

@@ -67,8 +67,10 @@ func TestRedisRestartRefills(t *testing.T) {
 	ck := newChecker(t, c, prefix, logreader.Receipt, "", 0)
 	startIngress(t, redisstream.IngressOptions{Client: c, Dir: dir, LeaseTTL: time.Second,
 		Streams: []logreader.Stream{logreader.Receipt}})
-	w.write(250)
-	ck.read(250, 20*time.Second)
+	w.write(10)
+	ck.read(10, 20*time.Second) // the reader is open before rotations begin
+	w.write(240)
+	ck.read(240, 20*time.Second)
 	before, err := redisstream.ParseID(ck.last.ID)
 	if err != nil {
 		t.Fatal(err)

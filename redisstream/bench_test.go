@@ -2,6 +2,8 @@ package redisstream_test
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,4 +50,64 @@ func BenchmarkIngressCatchUp(b *testing.B) {
 	el := time.Since(start)
 	b.ReportMetric(float64(b.N)/el.Seconds(), "lines/s")
 	b.ReportMetric(float64(bytes)/float64(b.N), "frame-bytes")
+}
+
+// BenchmarkIngressLatency writes receipts at 2,000 a second (rotating every 1,000) and measures,
+// for each, the time from its write to a Reader handing it out: the ingress's wake-up, signing,
+// the append and the reader's XREAD wake-up. b.N is ignored beyond running once per round.
+func BenchmarkIngressLatency(b *testing.B) {
+	const lines, rate = 10000, 2000
+	for range b.N {
+		srv := redistest.Start(b)
+		c := client(b, srv)
+		dir := b.TempDir()
+		w := newWriter(b, dir, logreader.Receipt, 1000, 10)
+		ctx := context.Background()
+		r, err := redisstream.Open(ctx, c, prefix, logreader.Receipt, "", redisstream.ReaderOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.write(1)
+		startIngress(b, redisstream.IngressOptions{Client: c, Dir: dir, Streams: []logreader.Stream{logreader.Receipt}})
+		if _, err := r.Next(ctx); err != nil {
+			b.Fatal(err)
+		}
+		written := make([]time.Time, lines)
+		var mu sync.Mutex
+		got := make(chan time.Duration, lines)
+		go func() {
+			defer close(got)
+			for i := range lines {
+				if _, err := r.Next(ctx); err != nil {
+					return
+				}
+				now := time.Now()
+				mu.Lock()
+				got <- now.Sub(written[i])
+				mu.Unlock()
+			}
+		}()
+		tick := time.NewTicker(time.Second / rate)
+		began := time.Now()
+		for i := range lines {
+			<-tick.C
+			mu.Lock()
+			written[i] = time.Now()
+			mu.Unlock()
+			w.write(1)
+		}
+		tick.Stop()
+		b.ReportMetric(float64(lines)/time.Since(began).Seconds(), "written/s")
+		var lat []time.Duration
+		for d := range got {
+			lat = append(lat, d)
+		}
+		if len(lat) != lines {
+			b.Fatalf("received %d of %d", len(lat), lines)
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -152,4 +154,60 @@ func TestIngressStartsOnEmptyDirectory(t *testing.T) {
 	if st := g.Status(); st.Streams[0].Epoch != id.Epoch {
 		t.Errorf("status epoch %d, entries of epoch %d", st.Streams[0].Epoch, id.Epoch)
 	}
+}
+
+// logWatch is a slog handler that signals each message containing a word.
+type logWatch struct {
+	word string
+	hit  chan string
+}
+
+func (l *logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logWatch) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, l.word) {
+		select {
+		case l.hit <- r.Message:
+		default:
+		}
+	}
+	return nil
+}
+func (l *logWatch) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logWatch) WithGroup(string) slog.Handler      { return l }
+
+// An ingress whose lease another token holds appends nothing, stands by, and publishes the
+// lines it missed once the lease is free again.
+func TestFencedIngressAppendsNothing(t *testing.T) {
+	srv := redistest.Start(t)
+	c := client(t, srv)
+	dir := t.TempDir()
+	w := newWriter(t, dir, logreader.Receipt, 100, 10)
+	ck := newChecker(t, c, prefix, logreader.Receipt, "", 0)
+	lost := &logWatch{word: "lease lost", hit: make(chan string, 1)}
+	g := startIngress(t, redisstream.IngressOptions{Client: c, Dir: dir, LeaseTTL: time.Second,
+		Logger: slog.New(lost), Streams: []logreader.Stream{logreader.Receipt}})
+	w.write(20)
+	ck.read(20, 20*time.Second)
+	ctx := context.Background()
+	if err := c.Set(ctx, redisstream.LeaseKey(prefix), "another-ingress", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	w.write(30)
+	select {
+	case <-lost.hit:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the ingress did not notice that another token holds the lease")
+	}
+	if n, err := c.XLen(ctx, prefix+"receipt").Result(); err != nil || n != 20 {
+		t.Fatalf("stream length %d (%v) while the lease is another's, want 20", n, err)
+	}
+	if st := g.Status(); st.Role != redisstream.RoleStandby || st.Lease.Held {
+		t.Errorf("fenced ingress: role %s, lease held %v", st.Role, st.Lease.Held)
+	}
+	if err := c.Del(ctx, redisstream.LeaseKey(prefix)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ck.read(30, 20*time.Second)
+	w.write(5)
+	ck.read(5, 20*time.Second)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/shardeum/distributor/parent"
+	"github.com/shardeum/distributor/redisstream"
 )
 
 // statusCommand prints a running distributor's process table (GET /status), like
@@ -21,7 +22,7 @@ import (
 func statusCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "status",
-		Usage: "show a running distributor's processes, clients and readers",
+		Usage: "show a running distributor's processes, clients and readers (or an ingress's lease and streams)",
 		Description: "Fetches http://ADDR/status (served to the same host only) and prints the parent, each child\n" +
 			"with its clients (key, remote, connected since, frames sent, queue depth) and its readers'\n" +
 			"positions. ADDR defaults to DISTRIBUTOR_IP:DISTRIBUTOR_PORT from the configuration\n" +
@@ -59,6 +60,14 @@ func statusCommand() *cli.Command {
 			if c.Bool("json") {
 				_, err := c.App.Writer.Write(body)
 				return err
+			}
+			var kind struct{ Kind string }
+			if json.Unmarshal(body, &kind) == nil && kind.Kind == "ingress" {
+				var st redisstream.IngressStatus
+				if err := json.Unmarshal(body, &st); err != nil {
+					return fmt.Errorf("status: %s did not answer an ingress status: %w", addr, err)
+				}
+				return printIngressStatus(c.App.Writer, st)
 			}
 			var st parent.Status
 			if err := json.Unmarshal(body, &st); err != nil {
@@ -166,4 +175,24 @@ func clientState(cl parent.ClientStatus) string {
 	default:
 		return fmt.Sprintf("lagging %d lines, %s", cl.LagLines, (time.Duration(cl.LagSeconds * float64(time.Second))).Round(100*time.Millisecond))
 	}
+}
+
+// printIngressStatus writes an ingress's lease, Redis state and publish positions.
+func printIngressStatus(w io.Writer, st redisstream.IngressStatus) error {
+	redisState := "reachable"
+	if !st.Redis.Reachable {
+		redisState = "UNREACHABLE " + dash(st.Redis.Error)
+	}
+	lease := "not held (standing by)"
+	if st.Lease.Held {
+		lease = "held since " + st.Lease.Since
+	}
+	fmt.Fprintf(w, "ingress  role %s  lease %s %s  redis %s\ndata logs %s\n\n", st.Role, st.Lease.Key, lease, redisState, st.DataLogDir)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STREAM\tKEY\tLAST ID\tCURSOR\tPUBLISHED\tPENDING\tLAG\tREFILLED")
+	for _, s := range st.Streams {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%v\n", s.Stream, s.Key, dash(s.LastID), dash(s.Cursor),
+			s.Published, s.Pending, time.Duration(s.LagMS)*time.Millisecond, s.Refilled)
+	}
+	return tw.Flush()
 }

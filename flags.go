@@ -31,6 +31,10 @@ var flagAliases = map[string][]string{
 	config.KeyClientQueueFrames:      {"client-queue-frames"},
 	config.KeyClientStallTimeoutMS:   {"client-stall-timeout-ms"},
 	config.KeyHealthReaderProblemMS:  {"health-reader-problem-ms"},
+	config.KeyFirehoseSource:         {"firehose-source"},
+	config.KeyRedisURL:               {"redis-url"},
+	config.KeyRedisStreamPrefix:      {"redis-stream-prefix"},
+	config.KeyRedisStreamMaxLen:      {"redis-stream-maxlen"},
 }
 
 // configFlags returns new instances of --config and one flag per configuration key, named

@@ -38,6 +38,7 @@ func commands() []*cli.Command {
 		statusCommand(),
 		childCommand(),
 		replayCommand(),
+		ingressCommand(),
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"net/url"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/shardeum/distributor/protocol"
@@ -56,6 +58,9 @@ func (st *state) build() (*Config, error) {
 		return nil, err
 	}
 	if c.HealthReaderProblemMS, err = st.intIn(KeyHealthReaderProblemMS, 0, 86_400_000); err != nil {
+		return nil, err
+	}
+	if err := st.redis(c); err != nil {
 		return nil, err
 	}
 	c.Verbose = st.vals[KeyVerbose].v.(bool)
@@ -195,4 +200,73 @@ func (st *state) subscribers() ([]protocol.Subscriber, error) {
 		out = append(out, sub)
 	}
 	return out, nil
+}
+
+// redis checks FIREHOSE_SOURCE and the Redis keys. REDIS_URL is checked whatever the source: the
+// ingress uses it with FIREHOSE_SOURCE=files, and a mistake is better reported at load time.
+func (st *state) redis(c *Config) error {
+	src := st.vals[KeyFirehoseSource]
+	switch v := strings.TrimSpace(src.v.(string)); v {
+	case FirehoseFiles, FirehoseRedis:
+		c.FirehoseSource = v
+	default:
+		return keyError(KeyFirehoseSource, src.src, quote(src.v.(string)), `is not "files" or "redis"`)
+	}
+	u := st.vals[KeyRedisURL]
+	raw := strings.TrimSpace(u.v.(string))
+	if problem := checkRedisURL(raw); problem != "" {
+		return keyError(KeyRedisURL, u.src, quote(redactURL(raw, Redacted)), problem)
+	}
+	c.RedisURL = raw
+	var err error
+	if c.RedisStreamPrefix, err = st.nonEmpty(KeyRedisStreamPrefix); err != nil {
+		return err
+	}
+	if c.RedisStreamMaxLen, err = st.intIn(KeyRedisStreamMaxLen, 1, 1<<40); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkRedisURL says what is wrong with a Redis URL, or "". It accepts what go-redis's ParseURL
+// accepts: redis:// or rediss://, an optional user and password, host[:port] and a db number.
+func checkRedisURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "is not a URL"
+	}
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		return "must start with redis:// or rediss://"
+	}
+	if u.Host == "" {
+		return "names no host (want redis://host:port/db)"
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "has a bad port (1 to 65535)"
+		}
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		if n, err := strconv.Atoi(db); err != nil || n < 0 {
+			return "has a bad db number (the path must be a non-negative integer, e.g. /0)"
+		}
+	}
+	return ""
+}
+
+// redactURL replaces a URL's password with mark (the value of DISTRIBUTOR_SECRET_KEY in the
+// same output: the real one in the parent's handoff, Redacted for people).
+func redactURL(raw, mark string) string {
+	if mark != Redacted {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); !has {
+		return raw
+	}
+	u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	return strings.Replace(u.String(), "xxxxx", Redacted, 1)
 }

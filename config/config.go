@@ -36,6 +36,11 @@ type Config struct {
 	// since) before /is-healthy answers 503. Ours; default 60000.
 	HealthReaderProblemMS int
 
+	FirehoseSource    string // FirehoseFiles or FirehoseRedis
+	RedisURL          string // redis:// or rediss:// URL, checked by Load
+	RedisStreamPrefix string // stream keys are this plus cycle, receipt, originalTx
+	RedisStreamMaxLen int    // XADD MAXLEN ~ of each stream
+
 	Path string // the file it came from, "" if none was read
 
 	// Ignored holds the values of keys the reference has and we accept without using

@@ -31,6 +31,10 @@ type file struct {
 	ClientQueueFrames      int                   `json:"CLIENT_QUEUE_FRAMES"`
 	ClientStallTimeoutMS   int                   `json:"CLIENT_STALL_TIMEOUT_MS"`
 	HealthReaderProblemMS  int                   `json:"HEALTH_READER_PROBLEM_MS"`
+	FirehoseSource         string                `json:"FIREHOSE_SOURCE"`
+	RedisURL               string                `json:"REDIS_URL"`
+	RedisStreamPrefix      string                `json:"REDIS_STREAM_PREFIX"`
+	RedisStreamMaxLen      int                   `json:"REDIS_STREAM_MAXLEN"`
 }
 
 func (c *Config) file(secret string) file {
@@ -48,6 +52,8 @@ func (c *Config) file(secret string) file {
 		Subscribers: subs, ClientQueueFrames: c.ClientQueueFrames,
 		ClientStallTimeoutMS:  c.ClientStallTimeoutMS,
 		HealthReaderProblemMS: c.HealthReaderProblemMS,
+		FirehoseSource:        c.FirehoseSource, RedisURL: redactURL(c.RedisURL, secret),
+		RedisStreamPrefix: c.RedisStreamPrefix, RedisStreamMaxLen: c.RedisStreamMaxLen,
 	}
 }
 
@@ -113,6 +119,8 @@ func (c *Config) Settings() []Setting {
 		KeySubscribers: f.Subscribers, KeyClientQueueFrames: f.ClientQueueFrames,
 		KeyClientStallTimeoutMS:  f.ClientStallTimeoutMS,
 		KeyHealthReaderProblemMS: f.HealthReaderProblemMS,
+		KeyFirehoseSource:        f.FirehoseSource, KeyRedisURL: f.RedisURL,
+		KeyRedisStreamPrefix: f.RedisStreamPrefix, KeyRedisStreamMaxLen: f.RedisStreamMaxLen,
 	}
 	var out []Setting
 	for _, k := range Keys {

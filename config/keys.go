@@ -23,6 +23,10 @@ const (
 	KeyClientQueueFrames      = "CLIENT_QUEUE_FRAMES"
 	KeyClientStallTimeoutMS   = "CLIENT_STALL_TIMEOUT_MS"
 	KeyHealthReaderProblemMS  = "HEALTH_READER_PROBLEM_MS"
+	KeyFirehoseSource         = "FIREHOSE_SOURCE"
+	KeyRedisURL               = "REDIS_URL"
+	KeyRedisStreamPrefix      = "REDIS_STREAM_PREFIX"
+	KeyRedisStreamMaxLen      = "REDIS_STREAM_MAXLEN"
 )
 
 // Kind is the JSON type a key takes.
@@ -67,6 +71,10 @@ var Keys = []KeyInfo{
 	{KeyClientQueueFrames, Int, false, "frames queued in memory per client; past it the client reads the data log at its own position"},
 	{KeyClientStallTimeoutMS, Int, false, "a client that takes no bytes for this many milliseconds is closed (1008)"},
 	{KeyHealthReaderProblemMS, Int, false, "milliseconds a data-log reader's problem may stand before /is-healthy answers 503"},
+	{KeyFirehoseSource, String, false, `where children read the firehose: "files" (DATA_LOG_DIR) or "redis" (streams an ingress fills)`},
+	{KeyRedisURL, String, false, "Redis for the ingress and FIREHOSE_SOURCE=redis: redis:// or rediss://[user:password@]host:port[/db]"},
+	{KeyRedisStreamPrefix, String, false, "prefix of the Redis stream keys (then cycle, receipt, originalTx)"},
+	{KeyRedisStreamMaxLen, Int, false, "entries each Redis stream keeps (XADD MAXLEN ~)"},
 }
 
 // Sub-keys of ARCHIVER_DATA.
@@ -99,6 +107,10 @@ const (
 	DefaultMQServerPort         = 6101
 	DefaultClientQueueFrames    = 16384
 	DefaultClientStallTimeoutMS = 120000
+	DefaultFirehoseSource       = FirehoseFiles
+	DefaultRedisURL             = "redis://127.0.0.1:6379/0"
+	DefaultRedisStreamPrefix    = "distributor:"
+	DefaultRedisStreamMaxLen    = 100000
 	// DefaultFile is looked up in the working directory when no file is named.
 	DefaultFile = "distributor-config.json"
 )
@@ -106,6 +118,12 @@ const (
 // DefaultHealthReaderProblemMS is how long (ms) a reader's problem may stand before /is-healthy
 // answers 503: a minute, about one cycle, so one bad line in a quiet stream is not an outage.
 const DefaultHealthReaderProblemMS = 60000
+
+// FIREHOSE_SOURCE values.
+const (
+	FirehoseFiles = "files" // children follow DATA_LOG_DIR and sign each line
+	FirehoseRedis = "redis" // children read the streams `distributor ingress` signed into Redis
+)
 
 // DefaultArchiverData are the archiver's file names.
 var DefaultArchiverData = ArchiverData{

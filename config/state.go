@@ -52,6 +52,10 @@ func newState(dir string, log *slog.Logger) *state {
 		KeyClientQueueFrames:      int64(DefaultClientQueueFrames),
 		KeyClientStallTimeoutMS:   int64(DefaultClientStallTimeoutMS),
 		KeyHealthReaderProblemMS:  int64(DefaultHealthReaderProblemMS),
+		KeyFirehoseSource:         DefaultFirehoseSource,
+		KeyRedisURL:               DefaultRedisURL,
+		KeyRedisStreamPrefix:      DefaultRedisStreamPrefix,
+		KeyRedisStreamMaxLen:      int64(DefaultRedisStreamMaxLen),
 	} {
 		st.vals[k] = setting{v, def}
 	}

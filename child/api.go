@@ -108,4 +108,7 @@ type ReaderStats struct {
 	Entries uint64
 	// NewestAt is when the reader read its newest line (zero before the first).
 	NewestAt time.Time
+	// Source is where the reader reads: "files" (DATA_LOG_DIR) or "redis" (an ingress's stream,
+	// Key, whose newest entry read is LastID).
+	Source, Key, LastID string
 }

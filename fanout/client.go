@@ -11,9 +11,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/shardeum/distributor/protocol"
-
 	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/protocol"
 )
 
 const (

@@ -13,31 +13,30 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shardeum/distributor/child"
 	"github.com/shardeum/distributor/config"
 	"github.com/shardeum/distributor/logreader"
-
-	"github.com/shardeum/distributor/child"
 	"github.com/shardeum/distributor/logwriter"
 )
 
 // flakySource is a real logreader.Reader whose Next fails once, after failAfter lines: the data-log
 // reader itself only fails in ways a test cannot provoke on demand (a future Source may fail often).
 type flakySource struct {
-	r         *logreader.Reader
+	r         *fileSource
 	failAfter int
 	n         int
 }
 
-func (s *flakySource) Next(ctx context.Context) (logreader.Entry, error) {
+func (s *flakySource) Next(ctx context.Context) (Entry, error) {
 	s.n++
 	if s.n == s.failAfter+1 {
-		return logreader.Entry{}, errors.New("injected read failure")
+		return Entry{}, errors.New("injected read failure")
 	}
 	return s.r.Next(ctx)
 }
 
-func (s *flakySource) Close() error                 { return s.r.Close() }
-func (s *flakySource) Position() logreader.Position { return s.r.Position() }
+func (s *flakySource) Close() error   { return s.r.Close() }
+func (s *flakySource) Cursor() string { return s.r.Cursor() }
 
 // TestReaderRecoveryClearsHealth: a reader failure marks the stream unhealthy (child.ReaderStats.Err, which
 // the parent's /is-healthy reports) until the replacement reader is open; then Err is clear again,
@@ -67,23 +66,23 @@ func TestReaderRecoveryClearsHealth(t *testing.T) {
 	release := func() { once.Do(func() { close(reopen) }) }
 	t.Cleanup(release)
 	receiptOpens := 0
-	f.open = func(st logreader.Stream, start logreader.Start, live bool, _ func(error)) (Source, error) {
+	f.open = func(st logreader.Stream, after string, live bool) (Source, error) {
 		if st != logreader.Receipt || !live {
-			return real(st, start, live, nil)
+			return real(st, after, live)
 		}
 		receiptOpens++ // only the receipt hub's goroutines open its live reader, one at a time
 		if receiptOpens == 1 {
-			src, err := real(st, start, live, nil)
+			src, err := real(st, after, live)
 			if err != nil {
 				return nil, err
 			}
-			return &flakySource{r: src.(*logreader.Reader), failAfter: 5}, nil
+			return &flakySource{r: src.(*fileSource), failAfter: 5}, nil
 		}
 		if receiptOpens == 2 {
 			close(reopening)
 			<-reopen
 		}
-		return real(st, start, live, nil)
+		return real(st, after, live)
 	}
 	fd, _, err := f.start(cfg)
 	if err != nil {

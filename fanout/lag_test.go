@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
 	"github.com/shardeum/distributor/child"
 	"github.com/shardeum/distributor/protocol"
 )

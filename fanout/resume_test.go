@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
 	"github.com/shardeum/distributor/child"
 	"github.com/shardeum/distributor/protocol"
 )

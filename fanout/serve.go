@@ -11,11 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+	"github.com/shardeum/distributor/child"
 	"github.com/shardeum/distributor/config"
 	"github.com/shardeum/distributor/logreader"
 	"github.com/shardeum/distributor/protocol"
-
-	"github.com/shardeum/distributor/child"
 )
 
 const (
@@ -39,9 +39,13 @@ type hubFeed struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	signer atomic.Pointer[protocol.Signer]
-	dir    string
+	dir    string // DATA_LOG_DIR, as the child was started with
+	source string // config.FirehoseFiles or config.FirehoseRedis
+	where  string // where the source is, for errors and logs
 	open   sourceOpener
-	hubs   []*hub
+	// closeSource releases what the readers share (the Redis client); nil for the files.
+	closeSource func() error
+	hubs        []*hub
 	// work holds lines read and not yet signed, of every stream, for the signing workers. A reader
 	// never waits for room here: only for its own hub's bounds (hub.reserve).
 	work *jobQueue
@@ -52,9 +56,6 @@ type hubFeed struct {
 	// half the child's processors, so lagging clients cannot starve the shared stream.
 	catchUpCPU chan struct{}
 }
-
-// paceable is a Source that can be read in rounds (logreader.Reader).
-type paceable interface{ SetReadEvery(time.Duration) }
 
 // pace sets how often the live readers look for new lines (0: as soon as a line is written).
 func (f *hubFeed) pace(every time.Duration) {
@@ -77,12 +78,48 @@ func openFeed(s *server, raw []byte) (feed, limits, error) {
 	if err != nil {
 		return nil, limits{}, err
 	}
-	poll := time.Duration(cfg.FileStreamIntervalMS) * time.Millisecond
-	f := &hubFeed{s: s, log: s.log, dir: cfg.DataLogDir}
-	f.open = dataLogOpener(cfg.DataLogDir, poll, s.log, func(st logreader.Stream, err error) {
-		s.events.problem(string(st), err.Error())
-	})
-	return f.start(cfg)
+	f := &hubFeed{s: s, log: s.log, dir: cfg.DataLogDir, where: cfg.DataLogDir}
+	if cfg.FirehoseSource == config.FirehoseRedis {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, limits{}, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rc := redis.NewClient(opts)
+		f.closeSource = rc.Close
+		f.source, f.where = config.FirehoseRedis, fmt.Sprintf("Redis %s (streams %s*)", opts.Addr, cfg.RedisStreamPrefix)
+		f.open = redisOpener(rc, cfg.RedisStreamPrefix, s.log, f.sourceDown)
+	} else {
+		poll := time.Duration(cfg.FileStreamIntervalMS) * time.Millisecond
+		f.source = config.FirehoseFiles
+		f.open = dataLogOpener(cfg.DataLogDir, poll, s.log, func(st logreader.Stream, err error) {
+			s.events.problem(string(st), err.Error())
+		})
+	}
+	fd, lim, err := f.start(cfg)
+	if err != nil && f.closeSource != nil {
+		_ = f.closeSource()
+	}
+	return fd, lim, err
+}
+
+// sourceDown records that a live reader's Redis became unreachable (err) or reachable again (nil):
+// the hub is failing meanwhile (ReaderStats.Err, /is-healthy), and the parent is told once.
+func (f *hubFeed) sourceDown(st logreader.Stream, err error) {
+	h := f.hub(string(st))
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	if err != nil {
+		msg := "Redis unreachable: " + err.Error()
+		h.lastErr, h.lastProb = msg, msg
+	} else {
+		h.lastErr = ""
+	}
+	h.mu.Unlock()
+	if err != nil {
+		f.s.events.problem(string(st), "Redis unreachable: "+err.Error())
+	}
 }
 
 func (f *hubFeed) start(cfg *config.Config) (feed, limits, error) {
@@ -90,13 +127,13 @@ func (f *hubFeed) start(cfg *config.Config) (feed, limits, error) {
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	f.catchUpCPU = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 	for _, st := range logreader.Streams {
-		src, err := f.open(st, logreader.Live, true, nil)
+		src, err := f.open(st, "", true)
 		if err != nil {
 			for _, h := range f.hubs {
 				_ = h.src.Close()
 			}
 			f.cancel()
-			return nil, limits{}, fmt.Errorf("open %s reader in %s: %w", st, f.dir, err)
+			return nil, limits{}, fmt.Errorf("open %s reader of %s: %w", st, f.where, err)
 		}
 		h := newHub(f, st, src)
 		f.hubs = append(f.hubs, h)
@@ -212,7 +249,7 @@ func (f *hubFeed) reload(raw []byte) error {
 	f.s.mu.Lock()
 	f.s.setLimits(limitsOf(cfg))
 	f.s.mu.Unlock()
-	if cfg.DataLogDir != f.dir {
+	if cfg.DataLogDir != f.dir && f.source == config.FirehoseFiles {
 		f.log.Warn("DATA_LOG_DIR changed; this child keeps reading the old directory until it is replaced",
 			"old", f.dir, "new", cfg.DataLogDir)
 	}
@@ -240,6 +277,9 @@ func (f *hubFeed) stop() {
 		h.closeSource()
 	}
 	f.wg.Wait()
+	if f.closeSource != nil {
+		_ = f.closeSource()
+	}
 }
 
 // job is one line read and waiting to be signed (by any worker) and published (by its hub, in the
@@ -304,8 +344,8 @@ type hub struct {
 
 func newHub(f *hubFeed, st logreader.Stream, src Source) *hub {
 	pos := ""
-	if p, ok := src.(positioner); ok {
-		pos = p.Position().String()
+	if p, ok := src.(cursorer); ok {
+		pos = p.Cursor()
 	}
 	return &hub{pos: pos, startPos: pos, jobs: newJobQueue(),
 		f: f, stream: st, kind: protocol.Kind(st), src: src,
@@ -343,13 +383,19 @@ func (h *hub) read() {
 			last = h.readerFailed(ctx, err, last)
 			continue
 		}
-		j := &job{kind: h.kind, cursor: e.Pos.String(), line: e.Line, size: len(e.Line), done: make(chan struct{})}
+		j := &job{kind: h.kind, cursor: e.Cursor, line: e.Line, size: len(e.Line), done: make(chan struct{})}
+		if e.Frame != nil { // signed by the ingress: nothing to do but publish it in order
+			j.line, j.data, j.size = nil, e.Frame, len(e.Frame)
+			close(j.done)
+		}
 		last = j.cursor
 		if !h.reserve(ctx, j.size) {
 			return
 		}
 		h.jobs.push(j)
-		h.f.work.push(j)
+		if j.data == nil {
+			h.f.work.push(j)
+		}
 	}
 }
 
@@ -428,22 +474,18 @@ func (h *hub) readerFailed(ctx context.Context, err error, last string) string {
 		return last
 	case <-t.C:
 	}
-	start := logreader.Live
-	if p, perr := logreader.ParsePosition(last); perr == nil && !p.IsZero() {
-		start = logreader.After(p)
-	}
-	src, err := h.f.open(h.stream, start, true, nil)
-	if err != nil && start != logreader.Live {
+	src, err := h.f.open(h.stream, last, true)
+	if err != nil && last != "" {
 		lost := fmt.Sprintf("cannot resume after %s (%v); reading live: lines in between are lost", last, err)
 		h.f.s.events.problem(string(h.stream), lost)
 		h.mu.Lock()
 		h.lastProb = lost
 		h.mu.Unlock()
-		src, err = h.f.open(h.stream, logreader.Live, true, nil)
+		src, err = h.f.open(h.stream, "", true)
 		if err == nil {
 			last = ""
-			if p, ok := src.(positioner); ok {
-				last = p.Position().String()
+			if p, ok := src.(cursorer); ok {
+				last = p.Cursor()
 			}
 		}
 	}
@@ -667,13 +709,12 @@ func (h *hub) startCatchUpLocked(c *client, cu *catchup) {
 	stopWithFeed := context.AfterFunc(h.f.ctx, cancel)
 	cu.cancel = cancel
 	h.pending[c] = cu
-	pos, _ := logreader.ParsePosition(cu.lastSent)
 	h.f.wg.Add(1)
 	go func() {
 		defer h.f.wg.Done()
 		defer stopWithFeed()
 		defer cancel()
-		h.catchUp(ctx, c, cu, pos)
+		h.catchUp(ctx, c, cu)
 	}()
 }
 
@@ -697,26 +738,14 @@ type catchup struct {
 	cancel   context.CancelFunc
 }
 
-// linesLost reports whether a problem a catch-up reader stepped over means lines it had still to
-// send are gone (the writer rotated them away, or replaced or truncated their file).
-func linesLost(k logreader.ProblemKind) bool {
-	return k == logreader.ProblemGap || k == logreader.ProblemReplaced || k == logreader.ProblemTruncated
-}
-
 // catchUp feeds c from its own reader, started after pos, until its reader reaches a line still in
 // the hub's ring (then the rest comes from the ring and c joins the broadcast), or the hub reaches
 // the last line the reader sent (publish joins c). It reads only as fast as c drains its queue
 // (lowWait), so however far behind c is, it holds a few frames in memory. Frames are signed for
 // c alone (or their signatures found in the shared table). Both checks happen under the hub's
 // lock, so each line reaches c exactly once.
-func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup, pos logreader.Position) {
-	var lost *logreader.Problem // set by the reader, on this goroutine, inside Next
-	src, err := h.f.open(h.stream, logreader.After(pos), false, func(err error) {
-		var p *logreader.Problem
-		if lost == nil && errors.As(err, &p) && linesLost(p.Kind) {
-			lost = p
-		}
-	})
+func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup) {
+	src, err := h.f.open(h.stream, cu.lastSent, false)
 	if err != nil {
 		h.catchUpFailed(c, cu, err)
 		return
@@ -731,9 +760,6 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup, pos logreader
 			}
 		}
 		e, err := src.Next(ctx)
-		if err == nil && lost != nil {
-			err = fmt.Errorf("%w: %v", logreader.ErrPositionGone, lost)
-		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -741,10 +767,12 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup, pos logreader
 			h.catchUpFailed(c, cu, err)
 			return
 		}
-		cursor := e.Pos.String()
-		data, ferr, ok := h.signCatchUp(ctx, e.Line, cursor)
-		if !ok {
-			return
+		cursor, data, ferr := e.Cursor, e.Frame, error(nil)
+		if data == nil {
+			var ok bool
+			if data, ferr, ok = h.signCatchUp(ctx, e.Line, cursor); !ok {
+				return
+			}
 		}
 		h.mu.Lock()
 		if cu.joined || h.pending[c] != cu {
@@ -791,14 +819,14 @@ func (h *hub) catchUpFailed(c *client, cu *catchup, err error) {
 	}
 	h.mu.Unlock()
 	switch {
-	case errors.Is(err, logreader.ErrPositionGone) && cu.moved:
+	case errors.Is(err, errGone) && cu.moved:
 		h.f.s.lapped.Add(1)
 		h.f.log.Warn("client lapped: the writer rotated its next line away; closing", "client", c.info.ID,
 			"key", c.info.Key, "remote", c.info.Remote, "stream", h.stream, "after", cu.lastSent,
 			"lag_lines", lines, "lag_seconds", age.Seconds(), "err", err)
 		c.close(protocol.CloseCursorGone, truncateReason(fmt.Sprintf("lapped on %s: %d lines (%s) behind, the next one was rotated away; resume without a cursor",
 			h.stream, lines, age.Round(time.Second))), true)
-	case errors.Is(err, logreader.ErrPositionGone):
+	case errors.Is(err, errGone):
 		h.f.log.Info("resume cursor gone", "client", c.info.ID, "stream", h.stream, "cursor", cu.lastSent, "err", err)
 		c.close(protocol.CloseCursorGone, truncateReason(fmt.Sprintf("resume cursor for %s is no longer on disk; resume without it", h.stream)), true)
 	default:
@@ -808,7 +836,13 @@ func (h *hub) catchUpFailed(c *client, cu *catchup, err error) {
 }
 
 func (h *hub) stats() child.ReaderStats {
+	src := h.source()
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	return child.ReaderStats{Stream: string(h.stream), Position: h.pos, Err: h.lastErr, LastErr: h.lastProb, Entries: h.entries, NewestAt: h.newestAt}
+	st := child.ReaderStats{Stream: string(h.stream), Position: h.pos, Err: h.lastErr, LastErr: h.lastProb,
+		Entries: h.entries, NewestAt: h.newestAt, Source: h.f.source}
+	h.mu.Unlock()
+	if s, ok := src.(*streamSource); ok {
+		st.Key, st.LastID = s.Key(), s.LastID()
+	}
+	return st
 }

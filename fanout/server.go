@@ -11,9 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shardeum/distributor/protocol"
-
 	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/protocol"
 )
 
 // feed is what a child serves its clients from: the per-stream hubs (serve.go).

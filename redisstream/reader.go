@@ -31,6 +31,9 @@ type ReaderOptions struct {
 	Count  int64         // entries fetched per round trip (default 256)
 	Block  time.Duration // XREAD BLOCK per wait (default 1 s); Next waits longer by repeating it
 	Logger *slog.Logger
+	// OnDown, if set, is called (from Next) when Redis becomes unreachable, with the error, and
+	// with nil when it is reachable again: once per change, as the reader logs it.
+	OnDown func(err error)
 }
 
 // Position parses the record's cursor.
@@ -240,6 +243,9 @@ func (r *Reader) setDown(err error) {
 		r.log.Warn("Redis unreachable: waiting, nothing is skipped", "key", r.keys.Stream, "err", err)
 	} else {
 		r.log.Info("Redis reachable again", "key", r.keys.Stream)
+	}
+	if r.o.OnDown != nil {
+		r.o.OnDown(err)
 	}
 }
 

@@ -335,10 +335,13 @@ type logs struct {
 	w   map[string]*logwriter.Writer
 	seq map[string]int
 	pad string
+	// before counts, per stream, the lines written before the clients connected (an edge's
+	// clients start after what the ingress had published).
+	before map[string]int
 }
 
 func newLogs(t testing.TB, maxEntries, maxFiles int) *logs {
-	l := &logs{t: t, dir: t.TempDir(), w: map[string]*logwriter.Writer{}, seq: map[string]int{}}
+	l := &logs{t: t, dir: t.TempDir(), w: map[string]*logwriter.Writer{}, seq: map[string]int{}, before: map[string]int{}}
 	for _, s := range logreader.Streams {
 		w, err := logwriter.NewWriter(l.dir, s, maxEntries, maxFiles)
 		if err != nil {

@@ -114,7 +114,7 @@ func writeUntil(t *testing.T, l *logs, p *child.Process, fast *received, limit i
 	t.Helper()
 	for l.seq["receipt"] < limit {
 		l.append("receipt", 16)
-		fast.waitCount("receipt", l.seq["receipt"])
+		fast.waitCount("receipt", l.seq["receipt"]-l.before["receipt"])
 		if cond(stats(t, p)) {
 			return
 		}
@@ -127,7 +127,7 @@ func writeUntil(t *testing.T, l *logs, p *child.Process, fast *received, limit i
 func appendPaced(l *logs, fast *received, n int) {
 	for end := l.seq["receipt"] + n; l.seq["receipt"] < end; {
 		l.append("receipt", min(16, end-l.seq["receipt"]))
-		fast.waitCount("receipt", l.seq["receipt"])
+		fast.waitCount("receipt", l.seq["receipt"]-l.before["receipt"])
 	}
 }
 

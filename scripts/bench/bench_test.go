@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,24 +15,51 @@ import (
 	"github.com/shardeum/distributor/scripts/internal/harness"
 )
 
-// A small scenario C through the whole harness: build, start, replay burst with rotation, two
-// in-process subscribers, /proc sampling, and the report row.
-func TestSmokeBurst(t *testing.T) {
+var built struct {
+	once sync.Once
+	dir  string
+	root string
+	bin  string
+	err  error
+}
+
+// TestMain removes the distributor binary the smoke tests share.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// testRunner builds the distributor once for the package's smoke tests and returns a runner whose
+// temporary directories are the test's.
+func testRunner(t *testing.T, verifyEvery int) *runner {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the distributor")
 	}
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := t.TempDir()
-	bin, err := harness.Build(root, base)
-	if err != nil {
-		t.Fatal(err)
+	built.once.Do(func() {
+		if built.root, built.err = harness.RepoRoot(); built.err != nil {
+			return
+		}
+		if built.dir, built.err = os.MkdirTemp("", "bench-test-"); built.err != nil {
+			return
+		}
+		built.bin, built.err = harness.Build(built.root, built.dir)
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
 	hk, _ := protocol.ParseHashKey(collector.DefaultHashKey)
-	rn := &runner{bin: bin, root: root, base: base, verifyEvery: 10, hashKey: hk,
+	return &runner{bin: built.bin, root: built.root, base: t.TempDir(), verifyEvery: verifyEvery, hashKey: hk,
 		log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+// A small scenario C through the whole harness: build, start, replay burst with rotation, two
+// in-process subscribers, /proc sampling, and the report row.
+func TestSmokeBurst(t *testing.T) {
+	rn := testRunner(t, 10)
 	sc := scenarios(true)["C"]
 	sc.Count, sc.Subscribers, sc.MaxEntries = 2000, 2, 300
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -47,5 +76,71 @@ func TestSmokeBurst(t *testing.T) {
 	}
 	if got := row(sc, r, 1); !strings.HasPrefix(got, "| C: ") || !strings.Contains(got, "| 4000 / 4000 | 0 / 0 / 0 / 0 |") {
 		t.Errorf("row = %s", got)
+	}
+}
+
+// A small mixed run through the real distributor: fast and throttled subscribers get everything,
+// the stalled one is closed by the server (counted as stalled there), after the stall timeout.
+func TestSmokeMixed(t *testing.T) {
+	rn := testRunner(t, 0)
+	sc := groupScenario{Name: "mixed", Count: 6000, MaxEntries: 2000, MaxFiles: 10,
+		Env: harness.Options{ClientStallTimeoutMS: 1000},
+		Groups: []subGroup{
+			{Name: "fast", Subscribers: 2},
+			{Name: "stalled", Subscribers: 1, StallFor: 4 * time.Second, Want: wantStallClosed},
+			{Name: "throttled", Subscribers: 1, MaxRate: 2000, VerifyEvery: 1},
+		}}
+	sc.Title = sc.title()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := rn.runGroups(ctx, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Misses) > 0 || r.Server.Stalled != 1 || len(r.Groups) != 3 {
+		t.Fatalf("misses %q, server counts %+v; want none, 1 stalled (problems %q)", r.Misses, r.Server, r.Problems)
+	}
+	fast, stalled, throttled := r.Groups[0], r.Groups[1], r.Groups[2]
+	if fast.Delivered != 12000 || throttled.Delivered != 6000 || fast.Ends["got all"] != 2 || throttled.Ends["got all"] != 1 {
+		t.Errorf("fast %+v, throttled %+v; want 6,000 to each, all ended having got all", fast, throttled)
+	}
+	if len(stalled.ClosedAfter) != 1 || stalled.ClosedAfter[0] < time.Second {
+		t.Errorf("stalled %+v; want gone from /status no sooner than the 1 s stall timeout", stalled)
+	}
+	row := groupRow(sc, r)
+	if !strings.HasPrefix(row, "| mixed: 6,000 receipts at once") || !strings.Contains(row, "fast: 12000 / 12000<br>") || !strings.HasSuffix(row, "| met |") {
+		t.Errorf("row = %s", row)
+	}
+}
+
+// A small lapped run: the stalled subscriber is closed with 4404 "lapped", the fast one gets all.
+func TestSmokeLapped(t *testing.T) {
+	rn := testRunner(t, 0)
+	// Queue 500 frames: the stalled client reaches the data log ~1.5 s into the load, and its
+	// position there is gone ~1.3 s later (5 files of 500 at 2,000/s); it reads at 5 s.
+	sc := groupScenario{Name: "lapped", Rate: 2000, Duration: 7 * time.Second, MaxEntries: 500, MaxFiles: 10,
+		Env: harness.Options{ClientQueueFrames: 500},
+		Groups: []subGroup{
+			{Name: "fast", Subscribers: 1},
+			{Name: "stalled", Subscribers: 1, StallFor: 5 * time.Second, Want: wantLapped},
+		}}
+	sc.Title = sc.title()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := rn.runGroups(ctx, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lapped := 0
+	for end, n := range r.Groups[1].Ends {
+		if strings.HasPrefix(end, `4404 "lapped`) {
+			lapped += n
+		}
+	}
+	if len(r.Misses) > 0 || lapped != 1 {
+		t.Fatalf("misses %q, server counts %+v; want none, the stalled one lapped (problems %q; groups %+v)", r.Misses, r.Server, r.Problems, r.Groups)
+	}
+	if g := r.Groups[0]; g.Delivered != 14000 || g.Gaps+g.Missing+g.Duplicates+g.OutOfOrder != 0 {
+		t.Errorf("fast %+v; want all 14,000 in order", g)
 	}
 }

@@ -8,6 +8,10 @@
 //	go run ./scripts/bench                      # all scenarios once
 //	go run ./scripts/bench -scenario A,C -runs 3
 //	go run ./scripts/bench -quick               # short smoke run of the harness
+//	go run ./scripts/bench -scenario burst,mixed,lapped -runs 3   # slow subscribers (issue 15)
+//
+// burst, mixed and lapped run subscribers in groups (fast, throttled to a rate and verifying every
+// frame, stalled) and report each group's deliveries, latencies and ends in a table of their own.
 package main
 
 import (
@@ -53,15 +57,17 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sel := fs.String("scenario", "A,B,C,D,E,F", "comma-separated scenarios to run (A..F)")
+	sel := fs.String("scenario", "A,B,C,D,E,F", "comma-separated scenarios to run (A..F, burst, mixed, lapped; any case)")
 	fs.IntVar(&o.runs, "runs", 1, "repeat each scenario this many times and report medians")
 	fs.BoolVar(&o.quick, "quick", false, "short durations and fewer subscribers: a smoke test of the harness")
-	fs.IntVar(&o.verifyEvery, "verify-every", 0, "subscribers verify every Nth frame's signature (owner and order on every frame); default 100, in D 1000")
+	fs.IntVar(&o.verifyEvery, "verify-every", 0, "subscribers verify every Nth frame's signature (owner and order on every frame); default 100, in D 1000; the throttled subscribers of burst and mixed verify every frame regardless")
 	fs.StringVar(&o.bin, "binary", "", "use this distributor binary instead of building one")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, data logs, distributor logs)")
 	fs.StringVar(&o.out, "out", "", "also append the report (markdown) to this file")
 	fs.StringVar(&o.perfDir, "perf", "", "record a CPU profile of the distributor (perf record, parent and children) during each load phase into this `dir`")
 	fs.BoolVar(&o.verbose, "v", false, "log the subscribers' warnings")
+	// The overrides apply to A..E only: burst, mixed and lapped are defined by the issue's numbers
+	// (-quick shortens them).
 	fs.IntVar(&o.count, "count", 0, "override: entries per scenario (A-D)")
 	fs.IntVar(&o.subscribers, "subscribers", 0, "override: subscribers per scenario (A-D), connects for E")
 	fs.IntVar(&o.rate, "rate", 0, "override: receipts per second (A, B, D, E)")
@@ -72,11 +78,16 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	known := scenarios(false)
+	known, groups := scenarios(false), groupScenarios(false)
 	for _, s := range strings.Split(*sel, ",") {
-		s = strings.ToUpper(strings.TrimSpace(s))
+		s = strings.TrimSpace(s)
+		if _, ok := groups[strings.ToLower(s)]; ok {
+			o.scenarios = append(o.scenarios, strings.ToLower(s))
+			continue
+		}
+		s = strings.ToUpper(s)
 		if _, ok := known[s]; !ok && s != "F" {
-			return o, fmt.Errorf("-scenario: unknown %q (want A, B, C, D, E or F)", s)
+			return o, fmt.Errorf("-scenario: unknown %q (want A, B, C, D, E, F, burst, mixed or lapped)", s)
 		}
 		o.scenarios = append(o.scenarios, s)
 	}
@@ -160,11 +171,20 @@ func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
 			order = append(order, s)
 		}
 	}
+	var groupOrder []string
+	for _, s := range []string{"burst", "mixed", "lapped"} {
+		if want[s] {
+			groupOrder = append(groupOrder, s)
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nCommand: `go run ./scripts/bench %s`  \n", strings.Join(os.Args[1:], " "))
 	fmt.Fprintf(&b, "Machine: %s; load average at start %s  \n", machine(), loadAvg())
-	fmt.Fprintf(&b, "Date: %s. Subscribers run in the harness process and verify every %s signature (owner, order and gaps on every frame, by cursor); latency is append (writtenAt) -> receive; CPU and RSS are the distributor's parent + children from /proc.\n\n%s\n",
-		time.Now().UTC().Format(time.RFC3339), verifyText(o.verifyEvery), tableHeader)
+	fmt.Fprintf(&b, "Date: %s. Subscribers run in the harness process and verify every %s signature (owner, order and gaps on every frame, by cursor); latency is append (writtenAt) -> receive; CPU and RSS are the distributor's parent + children from /proc.\n",
+		time.Now().UTC().Format(time.RFC3339), verifyText(o.verifyEvery))
+	if len(order) > 0 || want["F"] {
+		fmt.Fprintf(&b, "\n%s\n", tableHeader)
+	}
 	done := map[string]result{}
 	var firstErr error
 	for _, name := range order {
@@ -226,6 +246,43 @@ func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
 	}
 	if want["F"] {
 		fmt.Fprintln(&b, rowF(done))
+	}
+	if len(groupOrder) > 0 {
+		fmt.Fprintf(&b, "\nSlow subscribers: throttled ones read at most their rate (they wait after a frame until first + n/rate) and verify every signature; stalled ones read nothing for their stall, then read to the end of the connection. A stalled socket cannot take the close frame, so a stalled subscriber counts as closed by the server whether it saw 1008 or just the connection's end; when it was closed is when it was gone from /status.\n\n%s\n", groupTableHeader)
+	}
+	gdefs := groupScenarios(o.quick)
+	for _, name := range groupOrder {
+		sc := gdefs[name]
+		var runs []groupRun
+		for i := 0; i < o.runs; i++ {
+			fmt.Fprintf(stderr, "bench: %s (%s), run %d of %d, load average %s\n", name, sc.Title, i+1, o.runs, loadAvg())
+			r, err := rn.runGroups(ctx, sc)
+			if err != nil {
+				fmt.Fprintf(stderr, "bench: %s run %d: %v\n", name, i+1, err)
+				if firstErr == nil {
+					firstErr = fmt.Errorf("%s: %w", name, err)
+				}
+				continue
+			}
+			fmt.Fprintf(stderr, "bench:   %s\n", groupRow(sc, r))
+			for j, p := range r.Problems {
+				if j == 8 {
+					fmt.Fprintf(stderr, "bench:   … %d more problems\n", len(r.Problems)-j)
+					break
+				}
+				fmt.Fprintf(stderr, "bench:   problem: %s\n", p)
+			}
+			fmt.Fprintf(stderr, "bench:   harness (subscribers) CPU %.2f s\n", r.HarnessCPU.Seconds())
+			runs = append(runs, r)
+			if ctx.Err() != nil {
+				return b.String(), ctx.Err()
+			}
+		}
+		if len(runs) == 0 {
+			fmt.Fprintf(&b, "| %s: %s | failed to run | | | | | | | | | %s | FAILED |\n", name, sc.Title, sc.Goal.Text)
+			continue
+		}
+		fmt.Fprintln(&b, groupRow(sc, medianGroups(runs)))
 	}
 	return b.String(), firstErr
 }

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shardeum/distributor/scripts/internal/collector"
 )
 
 func TestMedianAndVerdict(t *testing.T) {
@@ -38,5 +41,50 @@ func TestMedianAndVerdict(t *testing.T) {
 	slow.P99 = 50 * time.Millisecond
 	if v := verdict(sc, slow); v != "MISSED: p99 50.00 ms > 25.00 ms (x2.0)" {
 		t.Errorf("verdict of a slow run = %q", v)
+	}
+}
+
+func TestParseGroupScenarios(t *testing.T) {
+	o, err := parse([]string{"-scenario", "Burst, MIXED,lapped,a"}, io.Discard)
+	if err != nil || strings.Join(o.scenarios, ",") != "burst,mixed,lapped,A" {
+		t.Errorf("parse = %q, %v; want burst,mixed,lapped,A", o.scenarios, err)
+	}
+	if _, err := parse([]string{"-scenario", "bursty"}, io.Discard); err == nil {
+		t.Error("an unknown scenario was accepted")
+	}
+}
+
+// The median keeps every run's missed goals and the worst delivery; numbers are medians; a fast
+// p99 over the goal and an RSS over it are reported.
+func TestGroupMedianAndVerdict(t *testing.T) {
+	sc := groupScenarios(false)["mixed"]
+	run := func(p99 time.Duration, rss int64, delivered int64, misses ...string) groupRun {
+		return groupRun{runs: 1, PeakRSS: rss, Misses: misses, Groups: []groupResult{
+			{Name: "fast", Delivered: delivered, Expected: 600000, P99: p99, Ends: map[string]int{"got all": 20}},
+			{Name: "stalled", Want: wantStallClosed, Delivered: 100, Ends: map[string]int{`1008 "stalled"`: 5}, ClosedAfter: []time.Duration{11 * time.Second}},
+		}}
+	}
+	m := medianGroups([]groupRun{
+		run(time.Second, 100<<20, 600000),
+		run(3*time.Second, 300<<20, 599999, "fast: delivered 599999 of 600000"),
+		run(1500*time.Millisecond, 150<<20, 600000),
+	})
+	if m.PeakRSS != 150<<20 || m.Groups[0].P99 != 1500*time.Millisecond || m.Groups[0].Delivered != 599999 {
+		t.Errorf("median %+v", m)
+	}
+	if m.Groups[1].Ends[`1008 "stalled"`] != 15 || len(m.Groups[1].ClosedAfter) != 3 {
+		t.Errorf("stalled ends %+v over 3 runs", m.Groups[1])
+	}
+	if v := groupVerdict(sc, m); v != "NOT MET: run 2: fast: delivered 599999 of 600000" {
+		t.Errorf("verdict = %q", v)
+	}
+	if v := groupVerdict(sc, run(time.Second, 100<<20, 600000)); v != "met" {
+		t.Errorf("verdict of a clean run = %q", v)
+	}
+	if v := groupVerdict(sc, run(3*time.Second, 300<<20, 600000)); v != "NOT MET: fast p99 3000.00 ms > 2000.00 ms; RSS 300 MB > 200 MB (PSS 0 MB)" {
+		t.Errorf("verdict of a slow, fat run = %q", v)
+	}
+	if got := endText(collector.Result{End: collector.EndClosed, CloseCode: 4404, CloseReason: "lapped on receipt: 1234 lines (5s) behind"}); got != `4404 "lapped on receipt: N lines (Ns) behind"` {
+		t.Errorf("endText = %s", got)
 	}
 }

@@ -255,7 +255,7 @@ func (rn *runner) runStream(ctx context.Context, sc scenario) (result, error) {
 	// lost frames would otherwise wait for the deadline.
 	allDone := make(chan struct{})
 	go func() { wg.Wait(); close(allDone) }()
-	go stopWhenIdle(rp.Exited(), allDone, clients, 10*time.Second, cancel)
+	go stopWhenIdle(rp.Exited(), allDone, clients, 10*time.Second, time.Time{}, cancel)
 	<-allDone
 	res.use(smp.Stop())
 	if prof != nil {
@@ -338,8 +338,9 @@ func (rn *runner) runFirstFrame(ctx context.Context, sc scenario) (result, error
 	return res, nil
 }
 
-// stopWhenIdle calls stop when, after written is closed, no client received a receipt for idle.
-func stopWhenIdle(written <-chan struct{}, done <-chan struct{}, clients []*collector.Client, idle time.Duration, stop func()) {
+// stopWhenIdle calls stop when, after written is closed, no client received a receipt for idle,
+// counting from notBefore at the earliest (when stalled clients start reading).
+func stopWhenIdle(written <-chan struct{}, done <-chan struct{}, clients []*collector.Client, idle time.Duration, notBefore time.Time, stop func()) {
 	select {
 	case <-written:
 	case <-done:
@@ -359,7 +360,7 @@ func stopWhenIdle(written <-chan struct{}, done <-chan struct{}, clients []*coll
 		case <-done:
 			return
 		case <-t.C:
-			if n := total(); n != last {
+			if n := total(); n != last || time.Now().Before(notBefore) {
 				last, since = n, time.Now()
 			} else if time.Since(since) >= idle {
 				stop()

@@ -44,6 +44,13 @@ type Options struct {
 	Logger       *slog.Logger
 	// OnConnect, when set, is called once the upgrade succeeded, before the first read.
 	OnConnect func()
+	// MaxRate, when > 0, is the most frames per second the client reads, as a collector whose
+	// processing takes 1/MaxRate per frame: after each message, if it is ahead of the schedule
+	// first message + n/MaxRate, it waits until then before reading the next.
+	MaxRate int
+	// StallFor, when > 0, makes the client read nothing for this long after connecting (a stuck
+	// collector), then read as usual until the connection ends (or ExpectFrames arrived).
+	StallFor time.Duration
 }
 
 // End says why a subscription ended.
@@ -66,6 +73,8 @@ type Result struct {
 	DialStart   time.Time
 	Connected   time.Time // upgrade completed; zero if it did not
 	FirstFrame  time.Time // first valid frame received; zero if none
+	StallEnded  time.Time // with StallFor: when the client started reading; zero if it never did
+	Ended       time.Time // when Run returned
 }
 
 // Abnormal reports a subscription that ended in a way a test run should fail on: a failed dial,
@@ -150,6 +159,12 @@ func (c *Client) Counters(stream string) *StreamCounters { return c.counters[str
 // Run subscribes and reads frames until the server closes, the connection fails, ctx ends, or
 // ExpectFrames arrived. Only one Run per Client.
 func (c *Client) Run(ctx context.Context) Result {
+	r := c.run(ctx)
+	r.Ended = time.Now()
+	return r
+}
+
+func (c *Client) run(ctx context.Context) Result {
 	r := Result{CloseCode: -1, DialStart: time.Now()}
 	hs, err := Handshake(c.o.Signer, r.DialStart, c.o.Cursor)
 	if err != nil {
@@ -175,8 +190,20 @@ func (c *Client) Run(ctx context.Context) Result {
 	// does, rather than cutting the TCP connection.
 	stop := context.AfterFunc(ctx, func() { conn.Close(websocket.StatusNormalClosure, "fake collector stopping") })
 	defer stop()
+	if c.o.StallFor > 0 {
+		if !wait(ctx, time.Now().Add(c.o.StallFor)) {
+			// Close here, not only in the AfterFunc: the deferred CloseNow must not cut the
+			// connection before the close frame is out.
+			conn.Close(websocket.StatusNormalClosure, "fake collector stopping")
+			r.End = EndCancelled
+			return r
+		}
+		r.StallEnded = time.Now()
+	}
 	var buf bytes.Buffer
 	expect := c.counters[c.o.ExpectStream]
+	var paceStart time.Time // first message, for MaxRate
+	var read int64          // messages read since paceStart
 	for {
 		typ, rd, err := conn.Reader(context.Background())
 		if err == nil {
@@ -188,6 +215,12 @@ func (c *Client) Run(ctx context.Context) Result {
 			return r
 		}
 		now := time.Now()
+		if c.o.MaxRate > 0 {
+			if read == 0 {
+				paceStart = now
+			}
+			read++
+		}
 		if typ != websocket.MessageText {
 			c.invalidf(&c.unknown, "binary message")
 			continue
@@ -200,6 +233,26 @@ func (c *Client) Run(ctx context.Context) Result {
 			conn.Close(websocket.StatusNormalClosure, "received what was expected")
 			return r
 		}
+		if c.o.MaxRate > 0 {
+			// The client's own pace, not synchronisation: it is busy with each frame for 1/MaxRate.
+			next := paceStart.Add(time.Duration(read) * time.Second / time.Duration(c.o.MaxRate))
+			if time.Now().Before(next) && !wait(ctx, next) {
+				// ctx ended: the AfterFunc is closing the connection; the next read reports it.
+				continue
+			}
+		}
+	}
+}
+
+// wait returns true at t, or false as soon as ctx ends.
+func wait(ctx context.Context, t time.Time) bool {
+	tm := time.NewTimer(time.Until(t))
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -59,7 +59,9 @@ func FreePort() (int, error) {
 type Options struct {
 	MaxClientsPerChild int // 0 = the distributor's default
 	ClientQueueFrames  int // 0 = default
-	Verbose            bool
+	// ClientStallTimeoutMS closes a client that takes no bytes this long (1008); 0 = default.
+	ClientStallTimeoutMS int
+	Verbose              bool
 }
 
 // Distributor is one running `distributor start` in its own temporary directory.
@@ -102,6 +104,9 @@ func Start(ctx context.Context, bin, root, base string, o Options) (*Distributor
 	}
 	if o.ClientQueueFrames > 0 {
 		cfg["CLIENT_QUEUE_FRAMES"] = o.ClientQueueFrames
+	}
+	if o.ClientStallTimeoutMS > 0 {
+		cfg["CLIENT_STALL_TIMEOUT_MS"] = o.ClientStallTimeoutMS
 	}
 	b, _ := json.MarshalIndent(cfg, "", "  ")
 	cfgPath := filepath.Join(dir, "distributor-config.json")

@@ -20,12 +20,19 @@ type Status struct {
 			Key        string `json:"key"`
 			FramesSent uint64 `json:"framesSent"`
 			QueueDepth int    `json:"queueDepth"`
+			State      string `json:"state"` // live, lagging, stalled
 		} `json:"clients"`
 		Readers []struct {
 			Stream   string `json:"stream"`
 			Position string `json:"position"`
 			Error    string `json:"error"`
 		} `json:"readers"`
+		// The child's lifetime counts of clients moved to the data log, rejoined, lapped (4404)
+		// and stalled (1008).
+		MovedToLog uint64 `json:"movedToLog"`
+		Rejoined   uint64 `json:"rejoined"`
+		Lapped     uint64 `json:"lapped"`
+		Stalled    uint64 `json:"stalled"`
 	} `json:"children"`
 }
 

@@ -96,9 +96,6 @@ func (p *parent) forwarderFor(base string) *forwarder {
 	if old != nil && old.base == base {
 		return old
 	}
-	if old != nil {
-		p.log.Info("REST_FORWARD_URL changed; REST forwarded to the new URL", "url", base, "was", old.base)
-	}
 	target, err := url.Parse(base)
 	if err != nil { // config.Load checked it
 		panic(fmt.Sprintf("parent: REST_FORWARD_URL %q: %v", base, err))
@@ -129,7 +126,12 @@ func (p *parent) forwarderFor(base string) *forwarder {
 			badGateway(w, base, err)
 		},
 	}
-	p.fwd.Store(fw)
+	if !p.fwd.CompareAndSwap(old, fw) {
+		return p.fwd.Load() // a concurrent request built it first
+	}
+	if old != nil {
+		p.log.Info("REST_FORWARD_URL changed; REST forwarded to the new URL", "url", base, "was", old.base)
+	}
 	return fw
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/shardeum/distributor/protocol"
@@ -185,16 +186,33 @@ func TestRESTForwardedToArchiveNode(t *testing.T) {
 }
 
 // Without an archive and without REST_FORWARD_URL, data routes answer as before: a 500 that says
-// the archive is unavailable, and /status names no forward.
-func TestRESTNoArchiveNoForward(t *testing.T) {
+// the archive is unavailable, and /status names no forward. A REST_FORWARD_URL added by a reload
+// (SIGUSR1) takes effect: the next request is forwarded.
+func TestRESTNoArchiveThenForwardByReload(t *testing.T) {
 	e := newEnv(t, 5, false)
 	r := startParent(t, e, runOpts{})
 	waitLog(t, r, "no local archive and no REST_FORWARD_URL")
-	got := do(t, "POST", "http://"+r.addr+"/receipt", "application/json", signedBody(t, e.hashKey, newCollector(t), map[string]any{"count": 1.0}))
+	body := signedBody(t, e.hashKey, newCollector(t), map[string]any{"count": 1.0})
+	got := do(t, "POST", "http://"+r.addr+"/receipt", "application/json", body)
 	if got.code != 500 || !bytes.Contains(got.body, []byte("archive DB unavailable")) {
 		t.Errorf("POST /receipt without archive or forward: %d %s", got.code, got.body)
 	}
 	if st := r.status(); st.RESTForward != "" || st.Source != "files" {
 		t.Errorf("/status: restForward %q source %q", st.RESTForward, st.Source)
 	}
+
+	ue := newEnv(t, 5, false)
+	ue.set("ARCHIVER_DB_DIR", testDBCopy(t))
+	up := startParent(t, ue, runOpts{})
+	e.set("REST_FORWARD_URL", "http://"+up.addr)
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, r, "SIGUSR1: configuration reloaded")
+	want := do(t, "POST", "http://"+up.addr+"/receipt", "application/json", body)
+	got = do(t, "POST", "http://"+r.addr+"/receipt", "application/json", body)
+	if want.code != 200 || got.code != 200 || !bytes.Equal(got.body, want.body) {
+		t.Errorf("POST /receipt after the reload: %d %.200s\nthe upstream answers %d %.200s", got.code, got.body, want.code, want.body)
+	}
+	waitLog(t, r, "no local archive; REST forwarded to REST_FORWARD_URL")
 }

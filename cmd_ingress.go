@@ -16,7 +16,10 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/urfave/cli/v2"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/shardeum/distributor/config"
+	"github.com/shardeum/distributor/promexport"
 	"github.com/shardeum/distributor/redisstream"
 )
 
@@ -30,8 +33,8 @@ func ingressCommand() *cli.Command {
 			"to the Redis streams REDIS_STREAM_PREFIX + cycle, receipt and originalTx at REDIS_URL\n" +
 			"(XADD MAXLEN ~ REDIS_STREAM_MAXLEN). Several may run: one holds the lease in Redis and\n" +
 			"publishes, the others stand by and take over when it dies. A restarted ingress continues\n" +
-			"just after the last entry in Redis. Serves /is-alive, /is-healthy and /status on\n" +
-			"DISTRIBUTOR_IP:DISTRIBUTOR_PORT and logs `listening addr=HOST:PORT` once bound.\n" +
+			"just after the last entry in Redis. Serves /is-alive, /is-healthy, /status and /metrics\n" +
+			"(Prometheus) on DISTRIBUTOR_IP:DISTRIBUTOR_PORT and logs `listening addr=HOST:PORT` once bound.\n" +
 			"SIGTERM or SIGINT stops it and releases the lease.",
 		Flags: []cli.Flag{
 			&cli.DurationFlag{Name: "lease-ttl", Value: 3 * time.Second,
@@ -93,7 +96,14 @@ func runIngress(ctx context.Context, cfg *config.Config, client *redis.Client, t
 	if err != nil {
 		return fmt.Errorf("ingress: listen on %s:%d (DISTRIBUTOR_IP, DISTRIBUTOR_PORT): %w", cfg.DistributorIP, cfg.DistributorPort, err)
 	}
-	srv := &http.Server{Handler: g.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	metrics, err := promexport.Handler(ingressCollector{g})
+	if err != nil {
+		return fmt.Errorf("ingress: metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
+	mux.Handle("/", g.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "pid", os.Getpid(), "role", "ingress",
@@ -112,4 +122,49 @@ func runIngress(ctx context.Context, cfg *config.Config, client *redis.Client, t
 func redactedAddr(c *redis.Client) string {
 	o := c.Options()
 	return o.Addr + "/" + strconv.Itoa(o.DB)
+}
+
+// ingressCollector exposes an ingress's Status as Prometheus families on its /metrics.
+type ingressCollector struct{ g *redisstream.Ingress }
+
+var (
+	descIngressPublished = prometheus.NewDesc("distributor_ingress_published_total",
+		"Entries this ingress process appended to Redis, by stream.", []string{"stream"}, nil)
+	descIngressPending = prometheus.NewDesc("distributor_ingress_pending",
+		"Lines read and signed, not yet appended to Redis, by stream.", []string{"stream"}, nil)
+	descIngressLag = prometheus.NewDesc("distributor_ingress_lag_seconds",
+		"Age of the oldest line not yet appended to Redis, by stream (0: none waiting).", []string{"stream"}, nil)
+	descIngressLease = prometheus.NewDesc("distributor_ingress_lease_held",
+		"1 while this ingress holds the lease and publishes, 0 while it stands by or has stopped.", nil, nil)
+	descIngressRole = prometheus.NewDesc("distributor_ingress_role",
+		"1 for this ingress's role: active, standby or stopped.", []string{"role"}, nil)
+	descIngressRedis = prometheus.NewDesc("distributor_ingress_redis_up",
+		"1 while Redis answers this ingress, 0 while it is unreachable.", nil, nil)
+)
+
+func (c ingressCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descIngressPublished, descIngressPending, descIngressLag, descIngressLease, descIngressRole, descIngressRedis} {
+		ch <- d
+	}
+}
+
+func (c ingressCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.g.Status()
+	for _, s := range st.Streams {
+		ch <- prometheus.MustNewConstMetric(descIngressPublished, prometheus.CounterValue, float64(s.Published), s.Stream)
+		ch <- prometheus.MustNewConstMetric(descIngressPending, prometheus.GaugeValue, float64(s.Pending), s.Stream)
+		ch <- prometheus.MustNewConstMetric(descIngressLag, prometheus.GaugeValue, float64(s.LagMS)/1000, s.Stream)
+	}
+	ch <- prometheus.MustNewConstMetric(descIngressLease, prometheus.GaugeValue, b2f(st.Lease.Held))
+	for _, r := range []string{redisstream.RoleActive, redisstream.RoleStandby, redisstream.RoleStopped} {
+		ch <- prometheus.MustNewConstMetric(descIngressRole, prometheus.GaugeValue, b2f(st.Role == r), r)
+	}
+	ch <- prometheus.MustNewConstMetric(descIngressRedis, prometheus.GaugeValue, b2f(st.Redis.Reachable))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,7 +26,8 @@ func statusCommand() *cli.Command {
 		Usage: "show a running distributor's processes, clients and readers (or an ingress's lease and streams)",
 		Description: "Fetches http://ADDR/status (served to the same host only) and prints the parent, each child\n" +
 			"with its clients (key, remote, connected since, frames sent, queue depth) and its readers'\n" +
-			"positions. ADDR defaults to DISTRIBUTOR_IP:DISTRIBUTOR_PORT from the configuration\n" +
+			"positions (on an edge, FIREHOSE_SOURCE=redis: each reader's Redis stream, last entry ID and\n" +
+			"lag). ADDR defaults to DISTRIBUTOR_IP:DISTRIBUTOR_PORT from the configuration\n" +
 			"(a wildcard IP is asked on loopback).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Usage: "HOST:PORT of the distributor (default: from the configuration)"},
@@ -97,8 +99,12 @@ func printStatus(w io.Writer, st parent.Status, now time.Time) error {
 	if db != "ok" {
 		db = "UNAVAILABLE (" + db + ")"
 	}
-	fmt.Fprintf(w, "distributor  listening %s  up %s  children %d  clients %d  db %s\n\n",
-		st.Listen, up, len(st.Children), st.Clients, db)
+	if st.RESTForward != "" {
+		db += ", REST forwarded to " + st.RESTForward
+	}
+	source := cmp.Or(st.Source, "files")
+	fmt.Fprintf(w, "distributor  listening %s  up %s  source %s  children %d  clients %d  db %s\n\n",
+		st.Listen, up, source, len(st.Children), st.Clients, db)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROCESS\tPID\tSTATE\tCLIENTS\tSTARTED\tMOVED TO LOG\tREJOINED\tLAPPED\tSTALLED\tNOTE")
@@ -135,18 +141,28 @@ func printStatus(w io.Writer, st parent.Status, now time.Time) error {
 
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHILD\tSTREAM\tPOSITION\tENTRIES\tERROR")
+	// An edge's readers read Redis streams: the stream key and the last entry ID say where.
+	fmt.Fprintln(tw, "CHILD\tSTREAM\tSOURCE\tKEY\tLAST ID\tPOSITION\tENTRIES\tLAG\tERROR")
 	n = 0
 	for _, ch := range st.Children {
 		for _, rd := range ch.Readers {
 			n++
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", ch.Pid, rd.Stream, dash(rd.Position), rd.Entries, dash(rd.Error))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", ch.Pid, rd.Stream, cmp.Or(rd.Source, "files"), dash(rd.Key),
+				dash(rd.LastID), dash(rd.Position), rd.Entries, readerLag(rd), dash(rd.Error))
 		}
 	}
 	if n == 0 {
-		fmt.Fprintln(tw, "-\t(no readers: readers run in children)\t\t\t")
+		fmt.Fprintln(tw, "-\t(no readers: readers run in children)\t\t\t\t\t\t\t")
 	}
 	return tw.Flush()
+}
+
+// readerLag is the age of the newest line or entry a reader read, "-" before the first.
+func readerLag(rd parent.ReaderStatus) string {
+	if rd.LagSeconds == nil {
+		return "-"
+	}
+	return time.Duration(*rd.LagSeconds * float64(time.Second)).Round(100 * time.Millisecond).String()
 }
 
 func stamp(t time.Time) string {

@@ -35,6 +35,7 @@ var flagAliases = map[string][]string{
 	config.KeyRedisURL:               {"redis-url"},
 	config.KeyRedisStreamPrefix:      {"redis-stream-prefix"},
 	config.KeyRedisStreamMaxLen:      {"redis-stream-maxlen"},
+	config.KeyRESTForwardURL:         {"rest-forward-url"},
 }
 
 // configFlags returns new instances of --config and one flag per configuration key, named

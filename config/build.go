@@ -63,6 +63,9 @@ func (st *state) build() (*Config, error) {
 	if err := st.redis(c); err != nil {
 		return nil, err
 	}
+	if err := st.restForward(c); err != nil {
+		return nil, err
+	}
 	c.Verbose = st.vals[KeyVerbose].v.(bool)
 	c.LimitToSubscribersOnly = st.vals[KeyLimitToSubscribersOnly].v.(bool)
 	if c.Subscribers, err = st.subscribers(); err != nil {
@@ -269,4 +272,44 @@ func redactURL(raw, mark string) string {
 	}
 	u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	return strings.Replace(u.String(), "xxxxx", Redacted, 1)
+}
+
+// restForward checks REST_FORWARD_URL: empty, or the http(s) base URL of another distributor.
+func (st *state) restForward(c *Config) error {
+	s := st.vals[KeyRESTForwardURL]
+	raw := strings.TrimSpace(s.v.(string))
+	if raw == "" {
+		return nil
+	}
+	if problem := checkForwardURL(raw); problem != "" {
+		return keyError(KeyRESTForwardURL, s.src, quote(redactURL(raw, Redacted)), problem)
+	}
+	c.RESTForwardURL = strings.TrimRight(raw, "/")
+	return nil
+}
+
+// checkForwardURL says what is wrong with a REST_FORWARD_URL, or "".
+func checkForwardURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "is not a URL"
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "must start with http:// or https:// (want the base URL of a distributor with the archive, e.g. http://archive-node:6100)"
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "names no host (want http://host:port)"
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "has a bad port (1 to 65535)"
+		}
+	}
+	if u.User != nil {
+		return "must not hold credentials (requests are forwarded with their own signatures)"
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return "must not have a query or fragment (the request's own path and query are appended)"
+	}
+	return ""
 }

@@ -41,6 +41,10 @@ type Config struct {
 	RedisStreamPrefix string // stream keys are this plus cycle, receipt, originalTx
 	RedisStreamMaxLen int    // XADD MAXLEN ~ of each stream
 
+	// RESTForwardURL is an http(s) URL of a distributor that has the archive ("" = none): while
+	// ARCHIVER_DB_DIR cannot be opened, every REST route is forwarded there. Ours.
+	RESTForwardURL string
+
 	Path string // the file it came from, "" if none was read
 
 	// Ignored holds the values of keys the reference has and we accept without using

@@ -35,6 +35,7 @@ type file struct {
 	RedisURL               string                `json:"REDIS_URL"`
 	RedisStreamPrefix      string                `json:"REDIS_STREAM_PREFIX"`
 	RedisStreamMaxLen      int                   `json:"REDIS_STREAM_MAXLEN"`
+	RESTForwardURL         string                `json:"REST_FORWARD_URL"`
 }
 
 func (c *Config) file(secret string) file {
@@ -54,6 +55,7 @@ func (c *Config) file(secret string) file {
 		HealthReaderProblemMS: c.HealthReaderProblemMS,
 		FirehoseSource:        c.FirehoseSource, RedisURL: redactURL(c.RedisURL, secret),
 		RedisStreamPrefix: c.RedisStreamPrefix, RedisStreamMaxLen: c.RedisStreamMaxLen,
+		RESTForwardURL: c.RESTForwardURL,
 	}
 }
 
@@ -121,6 +123,7 @@ func (c *Config) Settings() []Setting {
 		KeyHealthReaderProblemMS: f.HealthReaderProblemMS,
 		KeyFirehoseSource:        f.FirehoseSource, KeyRedisURL: f.RedisURL,
 		KeyRedisStreamPrefix: f.RedisStreamPrefix, KeyRedisStreamMaxLen: f.RedisStreamMaxLen,
+		KeyRESTForwardURL: f.RESTForwardURL,
 	}
 	var out []Setting
 	for _, k := range Keys {

@@ -27,6 +27,7 @@ const (
 	KeyRedisURL               = "REDIS_URL"
 	KeyRedisStreamPrefix      = "REDIS_STREAM_PREFIX"
 	KeyRedisStreamMaxLen      = "REDIS_STREAM_MAXLEN"
+	KeyRESTForwardURL         = "REST_FORWARD_URL"
 )
 
 // Kind is the JSON type a key takes.
@@ -75,6 +76,7 @@ var Keys = []KeyInfo{
 	{KeyRedisURL, String, false, "Redis for the ingress and FIREHOSE_SOURCE=redis: redis:// or rediss://[user:password@]host:port[/db]"},
 	{KeyRedisStreamPrefix, String, false, "prefix of the Redis stream keys (then cycle, receipt, originalTx)"},
 	{KeyRedisStreamMaxLen, Int, false, "entries each Redis stream keeps (XADD MAXLEN ~)"},
+	{KeyRESTForwardURL, String, false, "http(s) URL of a distributor with the archive; REST is forwarded there while ARCHIVER_DB_DIR cannot be opened (\"\": none)"},
 }
 
 // Sub-keys of ARCHIVER_DATA.

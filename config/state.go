@@ -56,6 +56,7 @@ func newState(dir string, log *slog.Logger) *state {
 		KeyRedisURL:               DefaultRedisURL,
 		KeyRedisStreamPrefix:      DefaultRedisStreamPrefix,
 		KeyRedisStreamMaxLen:      int64(DefaultRedisStreamMaxLen),
+		KeyRESTForwardURL:         "",
 	} {
 		st.vals[k] = setting{v, def}
 	}

@@ -50,6 +50,7 @@ func (p *parent) retryDB() {
 	p.metrics.addCounts(st)
 	p.mu.Unlock()
 	p.log.Info("archive DB opened; REST queries served", "dir", cfg.ArchiverDBDir)
+	p.restForwarder()
 }
 
 func (p *parent) closeDB() {

@@ -12,7 +12,8 @@ import (
 
 // handler is the one handler of the port: WebSocket upgrades go to the handoff,
 // everything else to the REST API, which also carries /is-alive, /is-healthy and
-// /status so they share its CORS and rate limiting.
+// /status so they share its CORS and rate limiting. Without a local archive and with
+// REST_FORWARD_URL, every route but those and /metrics is forwarded (forward.go).
 func (p *parent) handler() http.Handler {
 	db := p.db.Load()
 	p.api.Store(p.restAPI(db.store))
@@ -22,6 +23,12 @@ func (p *parent) handler() http.Handler {
 			// reference's JSON (queryapi), so existing alerting goes on working.
 			p.prom.ServeHTTP(w, r)
 			return
+		}
+		if !localRoutes[r.URL.Path] {
+			if fw := p.restForwarder(); fw != nil {
+				fw.ServeHTTP(w, r)
+				return
+			}
 		}
 		if r.Method == http.MethodPost && dataRoutes[r.URL.Path] {
 			if db := p.db.Load(); db.store == nil {

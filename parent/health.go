@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/shardeum/distributor/child"
@@ -71,12 +72,25 @@ func (p *parent) staleProblems(stats map[*slot]statsResult) []string {
 				continue
 			}
 			if age := now.Sub(pr.since); age > limit {
-				out = append(out, fmt.Sprintf("child %d reader %s: problem standing for %s (HEALTH_READER_PROBLEM_MS %d): %s",
-					s.pid, rd.Stream, age.Round(time.Millisecond), limit.Milliseconds(), oneLine(pr.msg)))
+				out = append(out, problemReason(s.pid, rd, age, limit, pr.msg))
 			}
 		}
 	}
 	return out
+}
+
+// problemReason is the /is-healthy reason of a reader's problem. A reader of a Redis stream says
+// so: its problem is Redis (unreachable, or the stream not readable), not the data logs.
+func problemReason(pid int, rd child.ReaderStats, age, limit time.Duration, msg string) string {
+	where := "reader " + rd.Stream
+	if rd.Source == sourceRedis {
+		where = fmt.Sprintf("reader %s (Redis stream %s)", rd.Stream, rd.Key)
+		if !strings.Contains(strings.ToLower(msg), "redis") {
+			msg = "Redis: " + msg
+		}
+	}
+	return fmt.Sprintf("child %d %s: problem standing for %s (HEALTH_READER_PROBLEM_MS %d): %s",
+		pid, where, age.Round(time.Millisecond), limit.Milliseconds(), oneLine(msg))
 }
 
 func (p *parent) problemOver(pr *readerProblem, rd child.ReaderStats) bool {
@@ -95,12 +109,18 @@ func (p *parent) problemOver(pr *readerProblem, rd child.ReaderStats) bool {
 	return rd.Entries > pr.base
 }
 
-// health returns why the service is unhealthy: the archive cannot be read, a child does not
-// answer, or a reader's problem has stood longer than HEALTH_READER_PROBLEM_MS. Empty: healthy.
+// health returns why the service is unhealthy: the archive cannot be read (or, without one, the
+// REST_FORWARD_URL that answers REST in its place does not answer), a child does not answer, or a
+// reader's problem has stood longer than HEALTH_READER_PROBLEM_MS (on an edge, a reader of Redis
+// that cannot reach it). Empty: healthy.
 func (p *parent) health() []string {
 	var why []string
 	db := p.db.Load()
-	switch {
+	switch fw := p.restForwarder(); {
+	case fw != nil:
+		if err := fw.check(); err != nil {
+			why = append(why, "no local archive, and REST_FORWARD_URL "+fw.base+" does not answer /is-alive: "+oneLine(err.Error()))
+		}
 	case db.store == nil:
 		why = append(why, "archive DB unavailable: "+oneLine(db.err.Error()))
 	default:

@@ -142,9 +142,16 @@ func TestStatusEndpoint(t *testing.T) {
 	streams := map[string]bool{}
 	for _, rd := range ch.Readers {
 		streams[rd.Stream] = true
+		// A node that reads files: no Redis stream key or entry ID; the receipt reader read a line.
+		if rd.Source != "files" || rd.Key != "" || rd.LastID != "" || (rd.Stream == "receipt") != (rd.LagSeconds != nil) {
+			t.Errorf("reader %s: source %q key %q lastId %q lagSeconds %v", rd.Stream, rd.Source, rd.Key, rd.LastID, rd.LagSeconds)
+		}
 	}
 	if !streams["cycle"] || !streams["receipt"] || !streams["originalTx"] {
 		t.Errorf("readers = %+v", ch.Readers)
+	}
+	if st.Source != "files" || st.RESTForward != "" {
+		t.Errorf("source %q restForward %q, want files and none", st.Source, st.RESTForward)
 	}
 }
 

@@ -142,6 +142,7 @@ func (p *parent) promSnapshot() promexport.Snapshot {
 	snap := promexport.Snapshot{Subscribers: map[string]int{}}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	oldest := map[string]time.Time{} // per Redis stream, the newest entry of the reader furthest behind
 	for s, r := range res {
 		if r.err != nil || s.state == exited {
 			continue
@@ -149,6 +150,19 @@ func (p *parent) promSnapshot() promexport.Snapshot {
 		for _, c := range r.stats.Clients {
 			// A child that does not report a state feeds its clients from the shared stream.
 			snap.Subscribers[cmp.Or(c.State, promexport.StateLive)]++
+		}
+		for _, rd := range r.stats.Readers {
+			if rd.Source != sourceRedis || rd.NewestAt.IsZero() {
+				continue
+			}
+			if o, ok := oldest[rd.Stream]; !ok || rd.NewestAt.Before(o) {
+				oldest[rd.Stream] = rd.NewestAt
+			}
+		}
+	}
+	for _, ms := range metricStreams {
+		if at, ok := oldest[ms.name]; ok {
+			snap.Sources = append(snap.Sources, promexport.Source{Name: ms.name, LagSeconds: max(now.Sub(at).Seconds(), 0)})
 		}
 	}
 	for s := range p.live {

@@ -33,6 +33,10 @@ type parent struct {
 	db  atomic.Pointer[dbState]      // the archive, or why it is unavailable
 	api atomic.Pointer[queryapi.API] // REST routes on the current archive (nil while it is unavailable)
 
+	transport *http.Transport           // to REST_FORWARD_URL
+	fwd       atomic.Pointer[forwarder] // the forwarder to the current REST_FORWARD_URL, once used
+	restMode  atomic.Value              // restLocal, restForward or restUnavailable (see restForwarder)
+
 	spawnCtx context.Context // children's lifetime; cancelled last
 	sigTable *os.File        // shared by the children (child.NewSigTable), or nil
 	wg       sync.WaitGroup  // background goroutines (watchers, retirements, sweeps)
@@ -74,6 +78,7 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 		readerProblems: map[int]string{},
 		paceWake:       make(chan struct{}, 1),
 		problems:       map[problemKey]*readerProblem{},
+		transport:      newTransport(),
 	}
 	// Redis mode registers its families (ingress published, lease state, source lag) on p.prom.
 	p.prom = promexport.New(promexport.Options{Snapshot: p.promSnapshot, CloseCodes: []int{
@@ -91,6 +96,8 @@ func Run(ctx context.Context, cfg *config.Config, o Options) error {
 
 	p.openDB(cfg)
 	defer p.closeDB()
+	p.restForwarder() // logs how REST is answered
+	defer p.transport.CloseIdleConnections()
 
 	spawnCtx, cancelSpawn := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSpawn()

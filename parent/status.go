@@ -9,17 +9,28 @@ import (
 	"time"
 
 	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/config"
+)
+
+// Where a reader reads (child.ReaderStats.Source); a child that does not say reads files.
+const (
+	sourceFiles = config.FirehoseFiles
+	sourceRedis = config.FirehoseRedis
 )
 
 // Status is the body of GET /status: the process table (`distributor status` prints it).
 type Status struct {
-	Pid           int           `json:"pid"`
-	Started       time.Time     `json:"started"`
-	UptimeSeconds float64       `json:"uptimeSeconds"`
-	Listen        string        `json:"listen"`
-	DB            string        `json:"db"` // "ok" or why the archive DB is unavailable
-	Clients       int           `json:"clients"`
-	Children      []ChildStatus `json:"children"`
+	Pid           int       `json:"pid"`
+	Started       time.Time `json:"started"`
+	UptimeSeconds float64   `json:"uptimeSeconds"`
+	Listen        string    `json:"listen"`
+	DB            string    `json:"db"` // "ok" or why the archive DB is unavailable
+	// Source is FIREHOSE_SOURCE: "files" (DATA_LOG_DIR) or "redis" (an edge).
+	Source string `json:"source"`
+	// RESTForward is REST_FORWARD_URL while REST is forwarded there (no local archive).
+	RESTForward string        `json:"restForward,omitempty"`
+	Clients     int           `json:"clients"`
+	Children    []ChildStatus `json:"children"`
 }
 
 // ChildStatus is one child process.
@@ -70,13 +81,33 @@ func clientStatus(id, key, remote string, since time.Time, x child.ClientStats) 
 		BytesSent: x.BytesSent, QueueDepth: x.QueueDepth, State: state, LagLines: x.LagLines, LagSeconds: x.LagSeconds}
 }
 
-// ReaderStatus is one data-log reader of a child.
+// ReaderStatus is one reader of a child: of a data-log stream, or on an edge of a Redis stream.
 type ReaderStatus struct {
 	Stream   string `json:"stream"`
 	Position string `json:"position"`
 	Entries  uint64 `json:"entries"`
 	Error    string `json:"error,omitempty"`     // the reader is failing now
 	LastErr  string `json:"lastError,omitempty"` // the last failure or loss, kept after it recovered
+	// Source is where it reads: "files" or "redis"; then Key is the Redis stream and LastID the
+	// newest entry it read.
+	Source string `json:"source"`
+	Key    string `json:"key,omitempty"`
+	LastID string `json:"lastId,omitempty"`
+	// LagSeconds is the age of the newest line or entry read (absent before the first).
+	LagSeconds *float64 `json:"lagSeconds,omitempty"`
+}
+
+func readerStatus(rd child.ReaderStats, now time.Time) ReaderStatus {
+	st := ReaderStatus{Stream: rd.Stream, Position: rd.Position, Entries: rd.Entries, Error: rd.Err, LastErr: rd.LastErr,
+		Source: rd.Source, Key: rd.Key, LastID: rd.LastID}
+	if st.Source == "" {
+		st.Source = sourceFiles
+	}
+	if !rd.NewestAt.IsZero() {
+		lag := max(now.Sub(rd.NewestAt).Seconds(), 0)
+		st.LagSeconds = &lag
+	}
+	return st
 }
 
 const statsTimeout = 2 * time.Second
@@ -170,11 +201,16 @@ func (p *parent) status() Status {
 		UptimeSeconds: time.Since(p.started).Seconds(),
 		Listen:        p.addr.String(),
 		DB:            "ok",
+		Source:        p.cfg.Load().FirehoseSource,
 		Children:      []ChildStatus{},
 	}
 	if db := p.db.Load(); db.store == nil {
 		st.DB = oneLine(db.err.Error())
 	}
+	if fw := p.restForwarder(); fw != nil {
+		st.RESTForward = fw.base
+	}
+	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, s := range slots {
@@ -205,7 +241,7 @@ func (p *parent) status() Status {
 		}
 		sort.Slice(cs.Clients, func(i, j int) bool { return cs.Clients[i].ConnectedSince.Before(cs.Clients[j].ConnectedSince) })
 		for _, rd := range r.stats.Readers {
-			cs.Readers = append(cs.Readers, ReaderStatus{Stream: rd.Stream, Position: rd.Position, Entries: rd.Entries, Error: rd.Err, LastErr: rd.LastErr})
+			cs.Readers = append(cs.Readers, readerStatus(rd, now))
 		}
 		st.Clients += len(cs.Clients)
 		st.Children = append(st.Children, cs)

@@ -6,9 +6,10 @@
 // Options.Snapshot (the parent gathers them over RPC then, as it does for the JSON); the parent's own
 // events are counted as they happen (Handshake, ClientClosed, the HTTP middleware).
 //
-// Redis mode adds its own families with Register: the ingress its
-// distributor_ingress_published_total{stream} and lease state, the edges their
-// distributor_source_lag_seconds{stream}. They belong to the code that knows those numbers, not here.
+// Redis mode: an edge's children report the Redis streams they read, and the Snapshot carries
+// them as distributor_source_lag_seconds{stream}. The ingress is another process: it serves its
+// own families (distributor_ingress_published_total{stream}, its lease state) with Handler.
+// Register adds collectors that belong to the code that knows their numbers.
 package promexport
 
 import (
@@ -48,6 +49,15 @@ type Snapshot struct {
 	// keeps them so they never decrease when a child exits.
 	FramesSent, BytesSent uint64
 	Streams               []Stream
+	// Sources are the Redis streams an edge's children read (none on a node that reads files).
+	Sources []Source
+}
+
+// Source is one Redis stream as an edge's readers see it.
+type Source struct {
+	Name string // the stream's kind: cycle, receipt, originalTx
+	// LagSeconds is now minus the newest entry read, for the reader furthest behind.
+	LagSeconds float64
 }
 
 // Stream is one data-log stream as the readers see it.
@@ -132,6 +142,19 @@ func (e *Exporter) Register(cs ...prometheus.Collector) error {
 	return nil
 }
 
+// Handler serves, in the format the request negotiates, the families of cs with the process_*
+// and go_* collectors: the exposition of a process that is not the parent (the ingress).
+func Handler(cs ...prometheus.Collector) (http.Handler, error) {
+	reg := prometheus.NewRegistry()
+	for _, c := range append([]prometheus.Collector{
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector()}, cs...) {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, ErrorHandling: promhttp.ContinueOnError}), nil
+}
+
 // Gatherer is the registry, for tests and for pushing elsewhere.
 func (e *Exporter) Gatherer() prometheus.Gatherer { return e.reg }
 
@@ -196,10 +219,13 @@ var (
 		"Data-log lines read, by stream (each line once, however many children read it).", []string{"stream"}, nil)
 	descLag = prometheus.NewDesc("distributor_reader_lag_seconds",
 		"Age of the newest data-log line read, by stream.", []string{"stream"}, nil)
+	descSourceLag = prometheus.NewDesc("distributor_source_lag_seconds",
+		"On an edge (FIREHOSE_SOURCE=redis): now minus the newest Redis stream entry read, by stream, for the child furthest behind.",
+		[]string{"stream"}, nil)
 )
 
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSubscribers, descChildren, descFrames, descBytes, descLines, descLag} {
+	for _, d := range []*prometheus.Desc{descSubscribers, descChildren, descFrames, descBytes, descLines, descLag, descSourceLag} {
 		ch <- d
 	}
 }
@@ -215,6 +241,9 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, st := range s.Streams {
 		ch <- prometheus.MustNewConstMetric(descLines, prometheus.CounterValue, float64(st.LinesRead), st.Name)
 		ch <- prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, st.LagSeconds, st.Name)
+	}
+	for _, src := range s.Sources {
+		ch <- prometheus.MustNewConstMetric(descSourceLag, prometheus.GaugeValue, src.LagSeconds, src.Name)
 	}
 }
 

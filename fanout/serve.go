@@ -334,8 +334,9 @@ type hub struct {
 	index     map[string]int64 // cursor -> seq of the newest frame with it
 	subs      map[*client]struct{}
 	pending   map[*client]*catchup
-	pos       string // cursor of the last line published
-	entries   uint64 // lines published (skipped ones too): a line's number in this hub
+	recent    recentFrames // frames catch-ups signed lately (under mu)
+	pos       string       // cursor of the last line published
+	entries   uint64       // lines published (skipped ones too): a line's number in this hub
 	newestAt  time.Time
 	marks     []lineMark // when some lines were published, one a second at most: see publishedAt
 	lastErr   string     // the reader's failure, until a replacement reader is open
@@ -767,13 +768,10 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup) {
 			h.catchUpFailed(c, cu, err)
 			return
 		}
-		cursor, data, ferr := e.Cursor, e.Frame, error(nil)
-		if data == nil {
-			var ok bool
-			if data, ferr, ok = h.signCatchUp(ctx, e.Line, cursor); !ok {
-				return
-			}
-		}
+		cursor, data := e.Cursor, e.Frame
+		// The ring first: a line still there needs no signing, and c joins the broadcast at it.
+		// Then the frames other catch-ups signed lately: clients that fell behind together read
+		// the same lines, and each is signed once between them.
 		h.mu.Lock()
 		if cu.joined || h.pending[c] != cu {
 			h.mu.Unlock()
@@ -785,6 +783,25 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup) {
 			h.joinedLocked(c, cu)
 			h.mu.Unlock()
 			return
+		}
+		if data == nil {
+			data = h.recent.get(cursor)
+		}
+		h.mu.Unlock()
+		var ferr error
+		if data == nil {
+			var ok bool
+			if data, ferr, ok = h.signCatchUp(ctx, e.Line, cursor); !ok {
+				return
+			}
+		}
+		h.mu.Lock()
+		if cu.joined || h.pending[c] != cu { // the hub reached c's last line meanwhile: it joined
+			h.mu.Unlock()
+			return
+		}
+		if ferr == nil && e.Frame == nil {
+			h.recent.put(cursor, data)
 		}
 		if ferr == nil {
 			c.q.pushForce(&frame{cursor: cursor, data: data})

@@ -40,10 +40,23 @@ func readPointer(dir string, s Stream) (n int, ok bool, err error) {
 //     then continues through old-K-logN.txt files, which are all older.
 //
 // The walk stays right while renames are in flight: each number is looked up as K-logN.txt
-// before old-K-logN.txt, and a rename is atomic. A file seen twice (renamed during the walk)
-// ends it. If the pointer names a file not created yet, the walk starts before it; if it names
-// one set aside as old- since (a reader that found the pointer mid-rewrite walks from the last
-// one it read), the walk starts there, among the old- files.
+// before old-K-logN.txt, and a rename is atomic. If the pointer names a file not created yet,
+// the walk starts before it; if it names one set aside as old- since (a reader that found the
+// pointer mid-rewrite walks from the last one it read), the walk starts there, among the old-
+// files.
+//
+// The walk stays right while files are created, too. The writer creates K-logN.txt before it
+// rewrites the pointer and goes on writing while the reader walks, so files newer than the
+// pointer's can be on disk. When maxFiles is unknown, the top the walk wraps to from 1 is the
+// directory's highest number, learned when the walk gets to 1; so before the first wrap-around
+// (and with maxFiles known, when the writer reaches it during the walk) the walk wraps into
+// those newer files and goes down through them back to the file it started from. A walk that
+// comes back to its first file has therefore listed, after its wrap, files newer than that
+// file, and keeps only what it listed before the wrap; the next look finds the newer files, in
+// order. Older files never lead back to the first file: the writer renames a number's file to
+// old- before it reuses the number, so a walk through older files has turned to old- names
+// before it comes back to the first file's number, and finds another file there, or none. Any
+// other file found again (renamed to old- during the walk) just ends the walk.
 //
 // maxFiles is where numbers wrap; 0 means unknown: the highest number found in the directory
 // is used (after one full round, file maxFiles or old-maxFiles is always there when needed).
@@ -69,6 +82,7 @@ func chain(dir string, s Stream, active, maxFiles, wrapSeen int) []fileRef {
 	}
 	n := active
 	old := false
+	wrapped := -1 // len(rev) when the walk, having listed a file, wrapped from 1 to the top
 	for steps := 0; steps < 2*max(maxFiles, active, 10)+1; steps++ {
 		p := s.path(dir, n, old)
 		fi, err := os.Stat(p)
@@ -83,10 +97,20 @@ func chain(dir string, s Stream, active, maxFiles, wrapSeen int) []fileRef {
 				continue
 			}
 		}
-		if err != nil || !fi.Mode().IsRegular() || seen(fi) {
+		if err != nil || !fi.Mode().IsRegular() {
+			break
+		}
+		if seen(fi) {
+			if wrapped >= 0 && os.SameFile(rev[0].fi, fi) {
+				// All the way round: what came after the wrap is newer than the start.
+				rev = rev[:wrapped]
+			}
 			break
 		}
 		rev = append(rev, fileRef{num: n, old: old, path: p, fi: fi})
+		if n == 1 && wrapped < 0 {
+			wrapped = len(rev)
+		}
 		n = prev(n)
 	}
 	out := make([]fileRef, len(rev))

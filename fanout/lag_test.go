@@ -20,7 +20,7 @@ import (
 // These tests give the clients small socket buffers, so that a client that stops reading fills
 // them (and its queue) after a few frames.
 
-// smallBuffer is the socket buffer size of the tests' slow clients, on both ends.
+// smallBuffer is the receive buffer of the tests' slow clients.
 const smallBuffer = 16 << 10
 
 // configWith is testConfig with more keys.
@@ -37,29 +37,11 @@ func configWith(t testing.TB, dataDir string, keys map[string]any) []byte {
 	return b
 }
 
-// dialSmall is dialVia with small socket buffers: the client's receive buffer is set before it
-// connects, the server's send buffer before the handoff (it travels with the descriptor).
+// dialSmall is dialVia with a small receive buffer on the client's side, set before it connects
+// (the child sets the server's send buffer itself).
 func dialSmall(t testing.TB, fp *fakeParent, p *child.Process, h child.Handoff) *websocket.Conn {
 	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		conn, err := fp.ln.Accept()
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer conn.Close()
-		if err := conn.(*net.TCPConn).SetWriteBuffer(smallBuffer); err != nil {
-			errc <- err
-			return
-		}
-		pre, err := readHead(conn)
-		if err != nil {
-			errc <- err
-			return
-		}
-		errc <- p.Handoff(conn, pre, h)
-	}()
+	errc := fp.handOffNext(p, h)
 	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		var serr error
 		if err := rc.Control(func(fd uintptr) {

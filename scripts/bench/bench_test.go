@@ -180,6 +180,9 @@ func TestSmokeScale(t *testing.T) {
 	if r.Published != 2000 || r.Entries["distributor:receipt"] != 2000 || r.Entries["distributor:cycle"] != 0 || r.RedisMem.Used <= 0 {
 		t.Errorf("published %d, entries %v, Redis memory %+v; want 2,000 receipts published and in the stream, nothing else", r.Published, r.Entries, r.RedisMem)
 	}
+	if len(r.Server) != 2 {
+		t.Errorf("slow-client counts of %d edges, want 2", len(r.Server))
+	}
 	if got := scaleVerdict(sc, r); got != "met" && !strings.HasPrefix(got, "MISSED: p99") {
 		t.Errorf("verdict %q; want met, or only a latency missed on a busy machine", got)
 	}
@@ -188,7 +191,7 @@ func TestSmokeScale(t *testing.T) {
 	dr := result{Delivered: 10, Expected: 10, PeakKids: 4}
 	table := scaleTable(&d, &dr, 1, sc, r)
 	for _, want := range []string{"| D: ", "single node", "| scale: edge 1 (2 subscribers) | parent + 2 children | 4000 / 4000 |", "| scale: edge 2 ",
-		"| scale: ingress | 1 process | published 2000 of 2000 receipts |", "| scale: redis-server |", "distributor:receipt 2000"} {
+		"| scale: ingress | 1 process | published 2000 of 2000 receipts |", "| scale: redis-server |", "distributor:receipt 2000", "rejoined / lapped / stalled: edge 1: "} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}

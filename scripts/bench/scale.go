@@ -42,7 +42,10 @@ type scaleRun struct {
 	Published      int64            // receipts the ingress appended (its /status)
 	Entries        map[string]int64 // XLEN per stream key at the end
 	RedisMem       harness.RedisMemory
-	runs           int
+	// Server: each edge's children's counts of clients moved to the stream (they fell behind
+	// the live fan-out and read Redis at their own position), rejoined, lapped and stalled.
+	Server []serverCounts
+	runs   int
 }
 
 // runScale starts redis-server, the ingress and the edges, subscribes every client (the first
@@ -157,6 +160,12 @@ func (rn *runner) runScale(ctx context.Context, sc scenario) (res scaleRun, err 
 			problem("%v", err)
 		}
 	}
+	// /status every second: the children's slow-client counts (the children exit with their
+	// last client, so they are read during the run).
+	watches := make([]*statusWatch, len(edges))
+	for i, e := range edges {
+		watches[i] = watchStatus(e, time.Second)
+	}
 	runtime.GC() // as in runStream: the connect storm's garbage is not collected during the load
 	smp := harness.StartTreeSampler(100*time.Millisecond, roots...)
 	cpu0 := selfCPU()
@@ -165,6 +174,9 @@ func (rn *runner) runScale(ctx context.Context, sc scenario) (res scaleRun, err 
 		cancel()
 		wg.Wait()
 		smp.Stop()
+		for _, w := range watches {
+			w.stop()
+		}
 		return res, err
 	}
 	allDone := make(chan struct{})
@@ -176,6 +188,13 @@ func (rn *runner) runScale(ctx context.Context, sc scenario) (res scaleRun, err 
 		res.Total.Profile = prof.stop()
 	}
 	harnessCPU := selfCPU() - cpu0
+	for i, w := range watches {
+		w.stop()
+		if w.errs > 0 {
+			problem("edge %d /status failed %d times; last: %v", i+1, w.errs, w.lastErr)
+		}
+		res.Server = append(res.Server, w.total())
+	}
 	rp.Stop()
 	if rp.Err() != nil {
 		problem("replay: %v: %s", rp.Err(), lastLines(rp.Output(), 5))
@@ -258,7 +277,15 @@ func medianScale(runs []scaleRun) scaleRun {
 		m.Edges = append(m.Edges, pick(func(r scaleRun) result { return r.Edges[i] }))
 	}
 	m.Published = runs[0].Published
+	m.Server = make([]serverCounts, len(runs[0].Server))
 	for _, r := range runs {
+		for i, c := range r.Server {
+			if i < len(m.Server) {
+				p := m.Server[i]
+				m.Server[i] = serverCounts{MovedToLog: max(p.MovedToLog, c.MovedToLog), Rejoined: max(p.Rejoined, c.Rejoined),
+					Lapped: max(p.Lapped, c.Lapped), Stalled: max(p.Stalled, c.Stalled)}
+			}
+		}
 		if d, w := r.Published-int64(r.Written), m.Published-int64(m.Written); d*d > w*w {
 			m.Published = r.Published
 		}
@@ -353,6 +380,17 @@ func scaleTable(d *scenario, dr *result, dRuns int, sc scenario, r scaleRun) str
 	fmt.Fprintf(&b, "\nRedis at the end of the scale run: used_memory %s (peak %s, RSS by its own account %s, dataset %s); stream entries: %s (XLEN). Per 1,000 receipts published: ingress CPU %s, redis-server CPU %s (with %d edge children reading, 3 streams each).\n",
 		mb1(r.RedisMem.Used), mb1(r.RedisMem.Peak), mb1(r.RedisMem.RSS), mb1(r.RedisMem.Dataset), strings.Join(entries, ", "),
 		per1k(r.Ingress), per1k(r.Redis), r.Total.PeakKids)
+	if len(r.Server) > 0 {
+		var counts []string
+		for i, c := range r.Server {
+			counts = append(counts, fmt.Sprintf("edge %d: %d / %d / %d / %d", i+1, c.MovedToLog, c.Rejoined, c.Lapped, c.Stalled))
+		}
+		most := ""
+		if r.runs > 1 {
+			most = " (the most in any run)"
+		}
+		fmt.Fprintf(&b, "Clients the edges' children moved to the stream (behind the live fan-out, reading Redis at their own position) / rejoined / lapped / stalled%s: %s.\n", most, strings.Join(counts, "; "))
+	}
 	if total > 0 && r.RedisMem.Dataset > 0 {
 		fmt.Fprintf(&b, "Redis dataset per stream entry: %.0f bytes.\n", float64(r.RedisMem.Dataset)/float64(total))
 	}

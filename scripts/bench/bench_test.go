@@ -144,3 +144,56 @@ func TestSmokeLapped(t *testing.T) {
 		t.Errorf("fast %+v; want all 14,000 in order", g)
 	}
 }
+
+// A small scale run through the real parts: redis-server, `distributor ingress` and two edges
+// reading the streams, two subscribers on each (one per child); every subscriber gets every
+// receipt across a rotation, the stream holds each once, and each part is measured on its own.
+func TestSmokeScale(t *testing.T) {
+	rn := testRunner(t, 10)
+	sc := scaleScenario(true)
+	sc.Count, sc.Rate, sc.Subscribers, sc.MaxEntries = 2000, 1000, 4, 500
+	sc.Env = harness.Options{MaxClientsPerChild: 1}
+	sc.Title = sc.title()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r, err := rn.runScale(ctx, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := r.Total
+	if tot.Delivered != 8000 || tot.Expected != 8000 || tot.Gaps+tot.Missing+tot.Duplicates+tot.OutOfOrder+tot.Invalid != 0 || tot.Abnormal != 0 || len(tot.Problems) > 0 {
+		t.Fatalf("total %+v; want 2,000 receipts to each of 4 subscribers, nothing wrong", tot)
+	}
+	if len(r.Edges) != 2 {
+		t.Fatalf("%d edges measured, want 2", len(r.Edges))
+	}
+	for i, e := range r.Edges {
+		if e.Delivered != 4000 || e.Expected != 4000 || e.PeakKids != 2 || e.CPU <= 0 || e.PeakRSS <= 0 || e.P50 <= 0 {
+			t.Errorf("edge %d: %+v; want 4,000 frames to its 2 subscribers, 2 children, CPU, RSS and latencies", i+1, e)
+		}
+	}
+	for _, p := range []result{r.Ingress, r.Redis} {
+		if p.CPU <= 0 || p.PeakRSS <= 0 || p.PeakKids != 0 || p.Delivered != 8000 {
+			t.Errorf("%s: %+v; want CPU and RSS of one process, over all 8,000 frames delivered", p.Scenario, p)
+		}
+	}
+	if r.Published != 2000 || r.Entries["distributor:receipt"] != 2000 || r.Entries["distributor:cycle"] != 0 || r.RedisMem.Used <= 0 {
+		t.Errorf("published %d, entries %v, Redis memory %+v; want 2,000 receipts published and in the stream, nothing else", r.Published, r.Entries, r.RedisMem)
+	}
+	if len(r.Server) != 2 {
+		t.Errorf("slow-client counts of %d edges, want 2", len(r.Server))
+	}
+	if got := scaleVerdict(sc, r); got != "met" && !strings.HasPrefix(got, "MISSED: p99") {
+		t.Errorf("verdict %q; want met, or only a latency missed on a busy machine", got)
+	}
+	d := scenarios(true)["D"]
+	d.Title = d.title()
+	dr := result{Delivered: 10, Expected: 10, PeakKids: 4}
+	table := scaleTable(&d, &dr, 1, sc, r)
+	for _, want := range []string{"| D: ", "single node", "| scale: edge 1 (2 subscribers) | parent + 2 children | 4000 / 4000 |", "| scale: edge 2 ",
+		"| scale: ingress | 1 process | published 2000 of 2000 receipts |", "| scale: redis-server |", "distributor:receipt 2000", "rejoined / lapped / stalled: edge 1: "} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+}

@@ -9,9 +9,15 @@
 //	go run ./scripts/bench -scenario A,C -runs 3
 //	go run ./scripts/bench -quick               # short smoke run of the harness
 //	go run ./scripts/bench -scenario burst,mixed,lapped -runs 3   # slow subscribers (issue 15)
+//	go run ./scripts/bench -scenario D,scale -runs 3   # scale-out on Redis next to D (issue 17)
 //
 // burst, mixed and lapped run subscribers in groups (fast, throttled to a rate and verifying every
 // frame, stalled) and report each group's deliveries, latencies and ends in a table of their own.
+//
+// scale is D's load served by one `distributor ingress`, one redis-server and two edges
+// (FIREHOSE_SOURCE=redis), half the subscribers on each edge; its table reports every part's
+// CPU and RSS on its own, next to D when D ran in the same invocation, and Redis's memory and
+// stream entries.
 package main
 
 import (
@@ -57,7 +63,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	sel := fs.String("scenario", "A,B,C,D,E,F", "comma-separated scenarios to run (A..F, burst, mixed, lapped; any case)")
+	sel := fs.String("scenario", "A,B,C,D,E,F", "comma-separated scenarios to run (A..F, burst, mixed, lapped, scale; any case)")
 	fs.IntVar(&o.runs, "runs", 1, "repeat each scenario this many times and report medians")
 	fs.BoolVar(&o.quick, "quick", false, "short durations and fewer subscribers: a smoke test of the harness")
 	fs.IntVar(&o.verifyEvery, "verify-every", 0, "subscribers verify every Nth frame's signature (owner and order on every frame); default 100, in D 1000; the throttled subscribers of burst and mixed verify every frame regardless")
@@ -66,12 +72,12 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "", "also append the report (markdown) to this file")
 	fs.StringVar(&o.perfDir, "perf", "", "record a CPU profile of the distributor (perf record, parent and children) during each load phase into this `dir`")
 	fs.BoolVar(&o.verbose, "v", false, "log the subscribers' warnings")
-	// The overrides apply to A..E only: burst, mixed and lapped are defined by the issue's numbers
-	// (-quick shortens them).
-	fs.IntVar(&o.count, "count", 0, "override: entries per scenario (A-D)")
-	fs.IntVar(&o.subscribers, "subscribers", 0, "override: subscribers per scenario (A-D), connects for E")
-	fs.IntVar(&o.rate, "rate", 0, "override: receipts per second (A, B, D, E)")
-	fs.DurationVar(&o.duration, "duration", 0, "override: load duration (A, B, D)")
+	// The overrides apply to A..E and scale only: burst, mixed and lapped are defined by the
+	// issue's numbers (-quick shortens them).
+	fs.IntVar(&o.count, "count", 0, "override: entries per scenario (A-D, scale)")
+	fs.IntVar(&o.subscribers, "subscribers", 0, "override: subscribers per scenario (A-D, scale), connects for E")
+	fs.IntVar(&o.rate, "rate", 0, "override: receipts per second (A, B, D, E, scale)")
+	fs.DurationVar(&o.duration, "duration", 0, "override: load duration (A, B, D, scale)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -81,13 +87,13 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	known, groups := scenarios(false), groupScenarios(false)
 	for _, s := range strings.Split(*sel, ",") {
 		s = strings.TrimSpace(s)
-		if _, ok := groups[strings.ToLower(s)]; ok {
+		if _, ok := groups[strings.ToLower(s)]; ok || strings.EqualFold(s, "scale") {
 			o.scenarios = append(o.scenarios, strings.ToLower(s))
 			continue
 		}
 		s = strings.ToUpper(s)
 		if _, ok := known[s]; !ok && s != "F" {
-			return o, fmt.Errorf("-scenario: unknown %q (want A, B, C, D, E, F, burst, mixed or lapped)", s)
+			return o, fmt.Errorf("-scenario: unknown %q (want A, B, C, D, E, F, burst, mixed, lapped or scale)", s)
 		}
 		o.scenarios = append(o.scenarios, s)
 	}
@@ -186,22 +192,12 @@ func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
 		fmt.Fprintf(&b, "\n%s\n", tableHeader)
 	}
 	done := map[string]result{}
+	doneRuns := map[string]int{}
+	ran := map[string]scenario{}
 	var firstErr error
 	for _, name := range order {
-		sc := defs[name]
-		if o.count > 0 && name != "E" {
-			sc.Count = o.count
-		}
-		if o.subscribers > 0 {
-			sc.Subscribers = o.subscribers
-		}
-		if o.rate > 0 && sc.Rate > 0 {
-			sc.Rate = o.rate
-		}
-		if o.duration > 0 && sc.Duration > 0 {
-			sc.Duration = o.duration
-		}
-		sc.Title = sc.title()
+		sc := o.override(defs[name])
+		ran[name] = sc
 		var runs []result
 		for i := 0; i < o.runs; i++ {
 			fmt.Fprintf(stderr, "bench: %s (%s), run %d of %d, load average %s\n", name, sc.Title, i+1, o.runs, loadAvg())
@@ -241,11 +237,53 @@ func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
 			continue
 		}
 		m := median(runs)
-		done[name] = m
+		done[name], doneRuns[name] = m, len(runs)
 		fmt.Fprintln(&b, row(sc, m, len(runs)))
 	}
 	if want["F"] {
 		fmt.Fprintln(&b, rowF(done))
+	}
+	if want["scale"] {
+		sc := o.override(scaleScenario(o.quick))
+		var runs []scaleRun
+		for i := 0; i < o.runs; i++ {
+			fmt.Fprintf(stderr, "bench: scale (%s), run %d of %d, load average %s\n", sc.Title, i+1, o.runs, loadAvg())
+			r, err := rn.runScale(ctx, sc)
+			if err != nil {
+				fmt.Fprintf(stderr, "bench: scale run %d: %v\n", i+1, err)
+				if firstErr == nil {
+					firstErr = fmt.Errorf("scale: %w", err)
+				}
+				continue
+			}
+			fmt.Fprintf(stderr, "bench:   scale: %s\n", scaleVerdict(sc, r))
+			for j, p := range r.Total.Problems {
+				if j == 8 {
+					fmt.Fprintf(stderr, "bench:   … %d more problems\n", len(r.Total.Problems)-j)
+					break
+				}
+				fmt.Fprintf(stderr, "bench:   problem: %s\n", p)
+			}
+			fmt.Fprintf(stderr, "bench:   harness (subscribers) CPU %.2f s\n", r.Total.HarnessCPU.Seconds())
+			if r.Total.Profile != "" {
+				fmt.Fprintf(stderr, "bench:   %s\n", r.Total.Profile)
+			}
+			runs = append(runs, r)
+			if ctx.Err() != nil {
+				return b.String(), ctx.Err()
+			}
+		}
+		var dsc *scenario
+		var dr *result
+		if r, ok := done["D"]; ok {
+			s := ran["D"]
+			dsc, dr = &s, &r
+		}
+		if len(runs) == 0 {
+			fmt.Fprintf(&b, "\nscale: %s: failed to run\n", sc.Title)
+		} else {
+			b.WriteString(scaleTable(dsc, dr, doneRuns["D"], sc, medianScale(runs)))
+		}
 	}
 	if len(groupOrder) > 0 {
 		fmt.Fprintf(&b, "\nSlow subscribers: throttled ones read at most their rate (they wait after a frame until first + n/rate) and verify every signature; stalled ones read nothing for their stall, then read to the end of the connection. A stalled socket cannot take the close frame, so a stalled subscriber counts as closed by the server whether it saw 1008 or just the connection's end; when it was closed is when it was gone from /status.\n\n%s\n", groupTableHeader)
@@ -285,6 +323,25 @@ func bench(ctx context.Context, o options, stderr io.Writer) (string, error) {
 		fmt.Fprintln(&b, groupRow(sc, medianGroups(runs)))
 	}
 	return b.String(), firstErr
+}
+
+// override applies the -count, -subscribers, -rate and -duration overrides to sc and sets its
+// title.
+func (o options) override(sc scenario) scenario {
+	if o.count > 0 && sc.Name != "E" {
+		sc.Count = o.count
+	}
+	if o.subscribers > 0 {
+		sc.Subscribers = o.subscribers
+	}
+	if o.rate > 0 && sc.Rate > 0 {
+		sc.Rate = o.rate
+	}
+	if o.duration > 0 && sc.Duration > 0 {
+		sc.Duration = o.duration
+	}
+	sc.Title = sc.title()
+	return sc
 }
 
 func verifyText(n int) string {

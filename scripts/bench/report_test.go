@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shardeum/distributor/scripts/internal/collector"
+	"github.com/shardeum/distributor/scripts/internal/harness"
 )
 
 func TestMedianAndVerdict(t *testing.T) {
@@ -86,5 +87,40 @@ func TestGroupMedianAndVerdict(t *testing.T) {
 	}
 	if got := endText(collector.Result{End: collector.EndClosed, CloseCode: 4404, CloseReason: "lapped on receipt: 1234 lines (5s) behind"}); got != `4404 "lapped on receipt: N lines (Ns) behind"` {
 		t.Errorf("endText = %s", got)
+	}
+}
+
+// scale is named in any case, next to D; the overrides apply to it as to D.
+func TestParseScale(t *testing.T) {
+	o, err := parse([]string{"-scenario", "d,SCALE", "-subscribers", "40", "-duration", "3s"}, io.Discard)
+	if err != nil || strings.Join(o.scenarios, ",") != "D,scale" {
+		t.Fatalf("parse = %q, %v; want D,scale", o.scenarios, err)
+	}
+	sc := o.override(scaleScenario(false))
+	if sc.Subscribers != 40 || sc.Duration != 3*time.Second || sc.Edges != 2 || sc.Env.MaxClientsPerChild != 50 ||
+		!strings.Contains(sc.Title, "2 edges + 1 ingress + redis-server") {
+		t.Errorf("scale with overrides = %+v", sc)
+	}
+}
+
+// The median of scale runs keeps the worst delivery and publish count and the largest Redis
+// memory; the verdict misses a stream that does not hold every receipt once.
+func TestScaleMedianAndVerdict(t *testing.T) {
+	sc := scaleScenario(false)
+	run := func(p99 time.Duration, delivered, published, entries int64, used int64) scaleRun {
+		r := result{Delivered: delivered, Expected: 1000, P99: p99}
+		return scaleRun{runs: 1, Written: 1000, Published: published, Total: r, Edges: []result{r, r}, Ingress: r, Redis: r,
+			Entries: map[string]int64{"distributor:receipt": entries}, RedisMem: harness.RedisMemory{Used: used}}
+	}
+	m := medianScale([]scaleRun{run(10*time.Millisecond, 1000, 1000, 1000, 5), run(30*time.Millisecond, 999, 1001, 1001, 9), run(20*time.Millisecond, 1000, 1000, 1000, 7)})
+	if m.runs != 3 || m.Total.P99 != 20*time.Millisecond || m.Total.Delivered != 999 || m.Published != 1001 ||
+		m.Entries["distributor:receipt"] != 1001 || m.RedisMem.Used != 9 || len(m.Edges) != 2 {
+		t.Errorf("median %+v", m)
+	}
+	if v := scaleVerdict(sc, m); v != "MISSED: delivered 999 of 1000; ingress published 1001 of 1000; distributor:receipt holds 1001 of 1000" {
+		t.Errorf("verdict = %q", v)
+	}
+	if v := scaleVerdict(sc, run(10*time.Millisecond, 1000, 1000, 1000, 5)); v != "met" {
+		t.Errorf("verdict of a clean run = %q", v)
 	}
 }

@@ -30,7 +30,10 @@ type scenario struct {
 	// everything else a subscriber does, so they verify every 1,000th (200 signatures a second).
 	VerifyEvery int
 	Env         harness.Options
-	Goal        goal
+	// Edges > 0 serves the subscribers from that many edges reading Redis streams that one
+	// ingress fills (the scale scenario) instead of from one distributor.
+	Edges int
+	Goal  goal
 }
 
 // goal is what a scenario must meet; zero fields are not checked.
@@ -92,6 +95,9 @@ func (s scenario) title() string {
 	t := fmt.Sprintf("%d receipts/s x %d subscribers, %v", s.Rate, s.Subscribers, s.Duration)
 	if s.Env.MaxClientsPerChild > 0 {
 		t += fmt.Sprintf(", %d per child", s.Env.MaxClientsPerChild)
+	}
+	if s.Edges > 0 {
+		t += fmt.Sprintf(", %d edges + 1 ingress + redis-server", s.Edges)
 	}
 	return t
 }

@@ -62,6 +62,11 @@ type Options struct {
 	// ClientStallTimeoutMS closes a client that takes no bytes this long (1008); 0 = default.
 	ClientStallTimeoutMS int
 	Verbose              bool
+	// FirehoseSource "redis" makes `distributor start` an edge whose children read the Redis
+	// streams at RedisURL instead of the data logs; "" keeps the default (files).
+	FirehoseSource string
+	// RedisURL is REDIS_URL: the streams an edge reads, or where StartIngress publishes.
+	RedisURL string
 }
 
 // Distributor is one running `distributor start` in its own temporary directory.
@@ -79,7 +84,23 @@ type Distributor struct {
 // Start writes a config into a new temporary directory under base and starts the
 // distributor there, returning once GET /is-alive answers 200.
 func Start(ctx context.Context, bin, root, base string, o Options) (*Distributor, error) {
-	dir, err := os.MkdirTemp(base, "run-")
+	return launch(ctx, bin, root, base, "start", o)
+}
+
+// StartIngress starts `distributor ingress` like Start (its own directory, config and port):
+// it follows its DataLog, where the load is to be written, and publishes into the Redis streams
+// at o.RedisURL; Addr serves its /status. It returns once GET /is-alive answers 200 (see
+// WaitActive for when it publishes).
+func StartIngress(ctx context.Context, bin, root, base string, o Options) (*Distributor, error) {
+	if o.RedisURL == "" {
+		return nil, errors.New("harness: StartIngress needs Options.RedisURL")
+	}
+	return launch(ctx, bin, root, base, "ingress", o)
+}
+
+// launch runs `bin command --config` on a config written from o into a new directory under base.
+func launch(ctx context.Context, bin, root, base, command string, o Options) (*Distributor, error) {
+	dir, err := os.MkdirTemp(base, command+"-")
 	if err != nil {
 		return nil, err
 	}
@@ -92,23 +113,7 @@ func Start(ctx context.Context, bin, root, base string, o Options) (*Distributor
 		return nil, err
 	}
 	d.Addr = fmt.Sprintf("127.0.0.1:%d", port)
-	cfg := map[string]any{
-		"DISTRIBUTOR_IP":   "127.0.0.1",
-		"DISTRIBUTOR_PORT": port,
-		"ARCHIVER_DB_DIR":  filepath.Join(root, "testdata", "archiver-db"),
-		"DATA_LOG_DIR":     d.DataLog,
-		"VERBOSE":          o.Verbose,
-	}
-	if o.MaxClientsPerChild > 0 {
-		cfg["MAX_CLIENTS_PER_CHILD"] = o.MaxClientsPerChild
-	}
-	if o.ClientQueueFrames > 0 {
-		cfg["CLIENT_QUEUE_FRAMES"] = o.ClientQueueFrames
-	}
-	if o.ClientStallTimeoutMS > 0 {
-		cfg["CLIENT_STALL_TIMEOUT_MS"] = o.ClientStallTimeoutMS
-	}
-	b, _ := json.MarshalIndent(cfg, "", "  ")
+	b, _ := json.MarshalIndent(configFor(o, root, d.DataLog, port), "", "  ")
 	cfgPath := filepath.Join(dir, "distributor-config.json")
 	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
 		return nil, err
@@ -116,19 +121,47 @@ func Start(ctx context.Context, bin, root, base string, o Options) (*Distributor
 	if d.logFile, err = os.Create(filepath.Join(dir, "distributor.log")); err != nil {
 		return nil, err
 	}
-	d.cmd = exec.Command(bin, "start", "--config", cfgPath)
+	d.cmd = exec.Command(bin, command, "--config", cfgPath)
 	d.cmd.Dir = dir
 	d.cmd.Env = CleanEnv()
 	d.cmd.Stdout, d.cmd.Stderr = d.logFile, d.logFile
 	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start distributor: %w", err)
+		d.logFile.Close()
+		return nil, fmt.Errorf("start distributor %s: %w", command, err)
 	}
 	go func() { d.waitErr = d.cmd.Wait(); close(d.exited) }()
 	if err := d.waitAlive(ctx, 30*time.Second); err != nil {
 		d.Stop()
-		return nil, fmt.Errorf("%w; log:\n%s", err, d.LogTail(2000))
+		return nil, fmt.Errorf("distributor %s: %w; log:\n%s", command, err, d.LogTail(2000))
 	}
 	return d, nil
+}
+
+// configFor is the configuration file's content for o.
+func configFor(o Options, root, dataLog string, port int) map[string]any {
+	cfg := map[string]any{
+		"DISTRIBUTOR_IP":   "127.0.0.1",
+		"DISTRIBUTOR_PORT": port,
+		"ARCHIVER_DB_DIR":  filepath.Join(root, "testdata", "archiver-db"),
+		"DATA_LOG_DIR":     dataLog,
+		"VERBOSE":          o.Verbose,
+	}
+	if o.MaxClientsPerChild > 0 {
+		cfg[config.KeyMaxClientsPerChild] = o.MaxClientsPerChild
+	}
+	if o.ClientQueueFrames > 0 {
+		cfg[config.KeyClientQueueFrames] = o.ClientQueueFrames
+	}
+	if o.ClientStallTimeoutMS > 0 {
+		cfg[config.KeyClientStallTimeoutMS] = o.ClientStallTimeoutMS
+	}
+	if o.FirehoseSource != "" {
+		cfg[config.KeyFirehoseSource] = o.FirehoseSource
+	}
+	if o.RedisURL != "" {
+		cfg[config.KeyRedisURL] = o.RedisURL
+	}
+	return cfg
 }
 
 // CleanEnv is the harness's environment without any configuration key, so the temp config file

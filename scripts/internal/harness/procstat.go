@@ -73,15 +73,22 @@ func readProc(pid int, pss bool) (ProcSample, error) {
 }
 
 // ChildrenOf lists the pids whose parent is pid, by scanning /proc.
-func ChildrenOf(pid int) []int {
+func ChildrenOf(pid int) []int { return childrenOf([]int{pid})[pid] }
+
+// childrenOf lists the children of each of parents with one scan of /proc.
+func childrenOf(parents []int) map[int][]int {
+	kids := make(map[int][]int, len(parents))
+	want := make(map[string]int, len(parents))
+	for _, p := range parents {
+		want[strconv.Itoa(p)] = p
+	}
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
-		return nil
+		return kids
 	}
-	var kids []int
 	for _, e := range ents {
 		n, err := strconv.Atoi(e.Name())
-		if err != nil || n == pid {
+		if err != nil {
 			continue
 		}
 		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
@@ -93,35 +100,49 @@ func ChildrenOf(pid int) []int {
 			continue
 		}
 		f := strings.Fields(string(stat[i+1:]))
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			kids = append(kids, n)
+		if len(f) < 2 {
+			continue
+		}
+		if p, ok := want[f[1]]; ok {
+			kids[p] = append(kids[p], n)
 		}
 	}
 	return kids
 }
 
-// Sampler polls the distributor's parent and its children: peak total RSS and, per pid, the last
-// CPU seen (children exit when their last client leaves, so their CPU is kept from the last
-// sample before they went). CPU already spent when the sampler started is subtracted.
+// Sampler polls process trees (a root and its children: the distributor's parent and its
+// children, or a process without any): per tree, peak total RSS and, per pid, the last CPU seen
+// (children exit when their last client leaves, so their CPU is kept from the last sample before
+// they went). CPU already spent when the sampler started is subtracted.
 type Sampler struct {
-	parent int
-	every  time.Duration
-	n      int // samples taken
+	roots []int
+	every time.Duration
+	n     int // samples taken
 
-	mu       sync.Mutex
+	mu    sync.Mutex
+	trees []*treeUsage
+	all   Usage // peaks of the sums over every tree, taken at one sample
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+// treeUsage is one tree's running account.
+type treeUsage struct {
 	baseline map[int]time.Duration
 	lastCPU  map[int]time.Duration
-	peakRSS  int64
-	peakPSS  int64
-	peakKids int
-	stop     chan struct{}
-	done     chan struct{}
+	peak     Usage // PeakRSS, PeakPSS, PeakKids
 }
 
 // StartSampler samples parent and its children now and then every interval until Stop.
-func StartSampler(parent int, every time.Duration) *Sampler {
-	s := &Sampler{parent: parent, every: every, baseline: map[int]time.Duration{}, lastCPU: map[int]time.Duration{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+func StartSampler(parent int, every time.Duration) *Sampler { return StartTreeSampler(every, parent) }
+
+// StartTreeSampler samples each root and its children now and then every interval until Stop or
+// StopEach, with one scan of /proc per sample for all of them.
+func StartTreeSampler(every time.Duration, roots ...int) *Sampler {
+	s := &Sampler{roots: roots, every: every, stop: make(chan struct{}), done: make(chan struct{})}
+	for range roots {
+		s.trees = append(s.trees, &treeUsage{baseline: map[int]time.Duration{}, lastCPU: map[int]time.Duration{}})
+	}
 	s.sample(true, false)
 	go s.loop()
 	return s
@@ -146,31 +167,40 @@ func (s *Sampler) loop() {
 const pssEvery = 10
 
 func (s *Sampler) sample(first, last bool) {
-	pids := append([]int{s.parent}, ChildrenOf(s.parent)...)
-	var rss, pss int64
+	kids := childrenOf(s.roots)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	withPSS := s.n%pssEvery == 0 || last
 	s.n++
-	for _, pid := range pids {
-		p, err := readProc(pid, withPSS)
-		if err != nil {
-			continue // exited between the scan and the read
+	var rssAll, pssAll int64
+	kidsAll := 0
+	for i, root := range s.roots {
+		t := s.trees[i]
+		var rss, pss int64
+		for _, pid := range append([]int{root}, kids[root]...) {
+			p, err := readProc(pid, withPSS)
+			if err != nil {
+				continue // exited between the scan and the read
+			}
+			rss += p.RSS
+			pss += p.PSS
+			if first {
+				t.baseline[pid] = p.CPU
+			}
+			t.lastCPU[pid] = p.CPU
 		}
-		rss += p.RSS
-		pss += p.PSS
-		if first {
-			s.baseline[pid] = p.CPU
+		t.peak.PeakRSS = max(t.peak.PeakRSS, rss)
+		if withPSS {
+			t.peak.PeakPSS = max(t.peak.PeakPSS, pss)
 		}
-		s.lastCPU[pid] = p.CPU
+		t.peak.PeakKids = max(t.peak.PeakKids, len(kids[root]))
+		rssAll, pssAll, kidsAll = rssAll+rss, pssAll+pss, kidsAll+len(kids[root])
 	}
-	s.peakRSS = max(s.peakRSS, rss)
+	s.all.PeakRSS = max(s.all.PeakRSS, rssAll)
 	if withPSS {
-		s.peakPSS = max(s.peakPSS, pss)
+		s.all.PeakPSS = max(s.all.PeakPSS, pssAll)
 	}
-	if k := len(pids) - 1; k > s.peakKids {
-		s.peakKids = k
-	}
+	s.all.PeakKids = max(s.all.PeakKids, kidsAll)
 }
 
 // Usage is what a Sampler measured over its run.
@@ -181,16 +211,28 @@ type Usage struct {
 	PeakKids int           // most children seen at once
 }
 
-// Stop takes a last sample and returns what was measured.
+// Stop takes a last sample and returns what was measured over all the trees together.
 func (s *Sampler) Stop() Usage {
+	_, all := s.StopEach()
+	return all
+}
+
+// StopEach takes a last sample and returns what was measured in each tree (in the order of the
+// roots) and over all of them together (peaks of their sums at one sample).
+func (s *Sampler) StopEach() (each []Usage, all Usage) {
 	close(s.stop)
 	<-s.done
 	s.sample(false, true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := Usage{PeakRSS: s.peakRSS, PeakPSS: s.peakPSS, PeakKids: s.peakKids}
-	for pid, c := range s.lastCPU {
-		u.CPU += c - s.baseline[pid]
+	all = s.all
+	for _, t := range s.trees {
+		u := t.peak
+		for pid, c := range t.lastCPU {
+			u.CPU += c - t.baseline[pid]
+		}
+		all.CPU += u.CPU
+		each = append(each, u)
 	}
-	return u
+	return each, all
 }

@@ -39,23 +39,29 @@ type Status struct {
 // Status fetches GET /status.
 func (d *Distributor) Status(ctx context.Context) (Status, error) {
 	var st Status
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+d.Addr+"/status", nil)
+	err := d.getJSON(ctx, "/status", &st)
+	return st, err
+}
+
+// getJSON decodes the 200 answer of GET path into v.
+func (d *Distributor) getJSON(ctx context.Context, path string, v any) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+d.Addr+path, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return st, err
+		return err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return st, err
+		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("/status: HTTP %d: %.200s", resp.StatusCode, b)
+		return fmt.Errorf("%s: HTTP %d: %.200s", path, resp.StatusCode, b)
 	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("/status: %w", err)
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return st, nil
+	return nil
 }
 
 // WaitReady polls /status until it reports n clients and every child is running with its
@@ -98,4 +104,62 @@ func ready(st Status) bool {
 		}
 	}
 	return true
+}
+
+// IngressStatus is the part of an ingress's GET /status the harness reads.
+type IngressStatus struct {
+	Role  string `json:"role"` // standby, active or stopped
+	Redis struct {
+		Reachable bool   `json:"reachable"`
+		Error     string `json:"error"`
+	} `json:"redis"`
+	Streams []struct {
+		Stream    string `json:"stream"`
+		Key       string `json:"key"`
+		LastID    string `json:"lastId"`
+		Published int64  `json:"published"` // entries this process appended
+		Pending   int64  `json:"pending"`
+		LagMS     int64  `json:"lagMs"`
+	} `json:"streams"`
+}
+
+// Published is the number of entries the ingress appended to stream (cycle, receipt, originalTx).
+func (st IngressStatus) Published(stream string) int64 {
+	for _, s := range st.Streams {
+		if s.Stream == stream {
+			return s.Published
+		}
+	}
+	return 0
+}
+
+// IngressStatus fetches GET /status of a process started with StartIngress.
+func (d *Distributor) IngressStatus(ctx context.Context) (IngressStatus, error) {
+	var st IngressStatus
+	err := d.getJSON(ctx, "/status", &st)
+	return st, err
+}
+
+// WaitActive polls an ingress's /status until it holds the lease and Redis answers it, so lines
+// written from now on are published without waiting for a takeover.
+func (d *Distributor) WaitActive(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var last IngressStatus
+	var lastErr error
+	for time.Now().Before(deadline) {
+		st, err := d.IngressStatus(ctx)
+		last, lastErr = st, err
+		if err == nil && st.Role == "active" && st.Redis.Reachable {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.exited:
+			return fmt.Errorf("ingress exited: %v; log:\n%s", d.waitErr, d.LogTail(2000))
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	b, _ := json.Marshal(last)
+	return fmt.Errorf("ingress on %s not active after %v (last error %v, last /status %.1000s)", d.Addr, limit, lastErr, b)
 }

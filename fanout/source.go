@@ -131,10 +131,11 @@ func (s *streamSource) Next(ctx context.Context) (Entry, error) {
 	return Entry{Cursor: rec.Cursor, Frame: rec.Frame}, nil
 }
 
-func (s *streamSource) Close() error   { return s.r.Close() }
-func (s *streamSource) Cursor() string { return s.r.Cursor() }
-func (s *streamSource) LastID() string { id, _ := s.last.Load().(string); return id }
-func (s *streamSource) Key() string    { return s.key }
+func (s *streamSource) Close() error                     { return s.r.Close() }
+func (s *streamSource) SetReadEvery(every time.Duration) { s.r.SetReadEvery(every) }
+func (s *streamSource) Cursor() string                   { return s.r.Cursor() }
+func (s *streamSource) LastID() string                   { id, _ := s.last.Load().(string); return id }
+func (s *streamSource) Key() string                      { return s.key }
 
 // redisOpener opens readers of the streams under prefix. A live reader tells onDown when Redis
 // becomes unreachable (err) and reachable again (nil).

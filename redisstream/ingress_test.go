@@ -140,3 +140,24 @@ func TestReaderFromCursor(t *testing.T) {
 		t.Errorf("Next after Close: %v, want ErrClosed", err)
 	}
 }
+
+// A paced reader (SetReadEvery) hands out every entry once, in order, whether they arrive
+// one at a time or many per round.
+func TestPacedReaderLosesNothing(t *testing.T) {
+	srv := redistest.Start(t)
+	c := client(t, srv)
+	dir := t.TempDir()
+	w := newWriter(t, dir, logreader.Receipt, 100, 6)
+	w.write(1)
+	ck := newChecker(t, c, prefix, logreader.Receipt, "", 0)
+	ck.r.SetReadEvery(20 * time.Millisecond)
+	startIngress(t, redisstream.IngressOptions{Client: c, Dir: dir, Streams: []logreader.Stream{logreader.Receipt}})
+	ck.read(1, 20*time.Second)
+	for round := 0; round < 20; round++ {
+		w.write(1 + round*7)
+		ck.read(w.n-ck.next, 20*time.Second)
+	}
+	if ck.next != w.n {
+		t.Fatalf("read %d, wrote %d", ck.next, w.n)
+	}
+}

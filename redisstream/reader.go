@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -53,6 +54,10 @@ type Reader struct {
 	last     ID                 // its ID; zero: before the first entry
 	buf      []redis.XMessage
 	down     bool // Redis was unreachable at the last try (logged once)
+	// readEvery paces the reader (SetReadEvery): it fetches at most once per readEvery, so that
+	// a busy stream costs one round trip a round, not one an entry. lastFetch is its last fetch.
+	readEvery atomic.Int64
+	lastFetch time.Time
 
 	closeCtx context.Context // cancelled by Close
 	close    context.CancelFunc
@@ -97,6 +102,12 @@ func Open(ctx context.Context, c redis.UniversalClient, prefix string, stream lo
 	}
 	return r, nil
 }
+
+// SetReadEvery makes the reader fetch from Redis at most once every d (0: as soon as it has
+// handed out what it fetched). The first entry after a quiet spell still arrives at once (the
+// reader waits for it with XREAD BLOCK); what follows it waits for the round. Safe to call
+// while another goroutine is in Next.
+func (r *Reader) SetReadEvery(d time.Duration) { r.readEvery.Store(int64(max(d, 0))) }
 
 // Cursor is the cursor of the last record handed out (or the starting one).
 func (r *Reader) Cursor() string { return r.cursor.String() }
@@ -214,6 +225,12 @@ func (r *Reader) next(ctx context.Context) (Record, error) {
 			r.buf = r.buf[1:]
 			return r.record(m)
 		}
+		if every := time.Duration(r.readEvery.Load()); every > 0 {
+			if !sleep(ctx, time.Until(r.lastFetch.Add(every))) {
+				return Record{}, ctx.Err()
+			}
+		}
+		r.lastFetch = time.Now()
 		err := r.fetch(ctx)
 		if ctx.Err() != nil {
 			return Record{}, ctx.Err()

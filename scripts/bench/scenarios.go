@@ -181,8 +181,8 @@ func (rn *runner) signers(n int) ([]protocol.Signer, error) {
 
 // runStream runs A, B, C or D: subscribe every client, then append Count receipts, and wait
 // until every client has them all (or a deadline well past the expected end).
-func (rn *runner) runStream(ctx context.Context, sc scenario) (result, error) {
-	res := result{Scenario: sc.Name}
+func (rn *runner) runStream(ctx context.Context, sc scenario) (res result, err error) {
+	res = result{Scenario: sc.Name}
 	count := sc.count()
 	d, err := harness.Start(ctx, rn.bin, rn.root, rn.base, sc.Env)
 	if err != nil {

@@ -65,7 +65,14 @@ class Subscriber {
       this.closed = { code, reason: reason.toString() };
       this.wake();
     });
-    ws.on('error', (e) => report.check(false, `${label}: WebSocket error ${e.message}`));
+    // endExpected is set by a check that is about to kill the server: the error (a reset, say) that
+    // ends the connection is then recorded in errors instead of failing.
+    this.endExpected = false;
+    this.errors = [];
+    ws.on('error', (e) => {
+      if (this.endExpected) this.errors.push(e.message);
+      else report.check(false, `${label}: WebSocket error ${e.message}`);
+    });
   }
 
   onFrame(data, isBinary) {

@@ -149,7 +149,10 @@ class Server {
     fs.writeFileSync(this.configFile, JSON.stringify(this.config, null, 2));
     this.logFile = path.join(this.work, 'distributor.log');
     const log = fs.openSync(this.logFile, 'w');
-    this.proc = spawn(this.bin, ['start', '--config', this.configFile, '--grace', '3s'], {
+    // opts.command runs another command than `start` (e.g. `ingress`), with opts.args after --config.
+    const command = this.opts.command || 'start';
+    const args = this.opts.args || (command === 'start' ? ['--grace', '3s'] : []);
+    this.proc = spawn(this.bin, [command, '--config', this.configFile, ...args], {
       cwd: this.work,
       env: cleanEnv(this.work),
       stdio: ['ignore', log, log],
@@ -216,6 +219,24 @@ class Server {
       await this.exited;
       this.report.check(false, `distributor exited before the check ended: code ${this.proc.exitCode} signal ${this.proc.signalCode}\n${this.logTail()}`);
     }
+    await this.childrenGone();
+  }
+
+  // kill9 is a crash: SIGKILL to the distributor alone (its children must follow it by themselves),
+  // then every child process seen must be gone. It resolves once the process has exited.
+  async kill9() {
+    if (!live.has(this)) return;
+    live.delete(this);
+    this.noteChildren();
+    this.proc.kill('SIGKILL');
+    const { signal } = await this.exited;
+    this.report.check(signal === 'SIGKILL', `distributor ${this.opts.command || 'start'}: exited with ${signal} instead of SIGKILL\n${this.logTail()}`);
+    await this.childrenGone();
+  }
+
+  // childrenGone waits up to 3 s for every child process seen to be gone, SIGKILLs and reports any
+  // left.
+  async childrenGone() {
     const deadline = Date.now() + 3000;
     let left = [...this.seenChildren.values()].filter(stillRunning);
     while (left.length > 0 && Date.now() < deadline) {
@@ -255,7 +276,8 @@ function runCheck(name, body, { timeoutMs = 55000 } = {}) {
     if (finished) return;
     finished = true;
     if (extraFailure) report.check(false, extraFailure);
-    for (const s of [...live]) await s.stop();
+    // Last started, first stopped: a server stops before what it depends on (Redis, say).
+    for (const s of [...live].reverse()) await s.stop();
     report.print();
     if (!process.env.INTEROP_KEEP) fs.rmSync(work, { recursive: true, force: true });
     else console.error(`kept ${work}`);
@@ -291,4 +313,14 @@ function runCheck(name, body, { timeoutMs = 55000 } = {}) {
   })();
 }
 
-module.exports = { Report, runCheck, goBinary, replay, freePort };
+// track makes runCheck stop another process when the check ends, as it stops servers: h has
+// .proc (a ChildProcess, SIGKILLed on a synchronous exit) and async .stop(), which must untrack(h).
+function track(h) {
+  live.add(h);
+}
+
+function untrack(h) {
+  return live.delete(h);
+}
+
+module.exports = { Report, runCheck, goBinary, replay, freePort, cleanEnv, track, untrack };

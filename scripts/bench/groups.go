@@ -148,7 +148,10 @@ func groupScenarios(quick bool) map[string]groupScenario {
 			Groups: []subGroup{
 				{Name: "fast", Subscribers: n(20, 4)},
 				{Name: "stalled", Subscribers: n(5, 2), StallFor: stallFor, Want: wantStallClosed},
-				{Name: "throttled", Subscribers: n(5, 2), MaxRate: 2000, VerifyEvery: 1},
+				// Throttled to 2,000 frames/s, the pace of a collector that verifies every frame;
+				// they do not verify every frame here, since their verifications would run on the
+				// distributor's own two cores (burst measures that load).
+				{Name: "throttled", Subscribers: n(5, 2), MaxRate: 2000},
 			},
 			Goal: groupGoal{FastP99: 2 * time.Second, PeakRSS: 200 * mb,
 				Text: "fast: all, p99 <= 2 s; throttled: all; stalled: closed by the server, not before the stall timeout; peak RSS <= 200 MB"}},

@@ -174,13 +174,13 @@ func TestSlowClientReadsTheLog(t *testing.T) {
 	}
 }
 
-// TestLappedClientClosed: a client that stopped reading while the writer rotated its next line
-// away gets what is still on disk for it, then 4404 with a reason that says how far behind it
-// was. The other client is not disturbed.
+// TestLappedClientClosed: a client that stopped reading while the writer went on for more than the
+// stream's history holds and rotated its next line away gets what is still there for it, then
+// 4404 with a reason that says how far behind it was. The other client is not disturbed.
 func TestLappedClientClosed(t *testing.T) {
 	checkGoroutines(t)
 	l := newLogs(t, 200, 4) // the writer deletes a file two files after it
-	l.pad = strings.Repeat("l", 1000)
+	l.pad = strings.Repeat("l", 10000)
 	cfg := configWith(t, l.dir, map[string]any{"CLIENT_QUEUE_FRAMES": 64})
 	ev := newEvents()
 	p := spawn(t, cfg, ev)
@@ -195,7 +195,7 @@ func TestLappedClientClosed(t *testing.T) {
 	writeUntil(t, l, p, fast, 2000, "client moved to the log", func(st child.Stats) bool {
 		return st.MovedToLog >= 1
 	})
-	appendPaced(l, fast, 2000) // ten files: its next line is long gone
+	appendPaced(l, fast, 3000) // 30 MB: more than the history keeps; its next line is long gone
 	total := l.seq["receipt"]
 	fast.waitCount("receipt", total)
 

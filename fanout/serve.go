@@ -335,6 +335,7 @@ type hub struct {
 	subs      map[*client]struct{}
 	pending   map[*client]*catchup
 	recent    recentFrames // frames catch-ups signed lately (under mu)
+	history   lagHistory   // what was published while clients lag (under mu)
 	pos       string       // cursor of the last line published
 	entries   uint64       // lines published (skipped ones too): a line's number in this hub
 	newestAt  time.Time
@@ -551,15 +552,30 @@ func (h *hub) publish(cursor string, data []byte) {
 	}
 	// Resuming clients whose catch-up reader is ahead of this hub join when the hub reaches the
 	// last line their reader sent: everything after it comes from the hub.
+	slowest, lagging := int64(-1), false
 	for c, cu := range h.pending {
 		if cu.lastSent == cursor {
 			h.f.log.Debug("hub reached a catch-up", "client", c.info.ID, "stream", h.stream)
 			h.joinedLocked(c, cu)
 			cu.cancel()
+			continue
+		}
+		if cu.moved && cu.index >= 0 && (!lagging || cu.index < slowest) {
+			slowest, lagging = cu.index, true
 		}
 	}
 	h.pos = cursor
 	h.entries++
+	if lagging {
+		h.history.trim(slowest)
+		fr := &frame{cursor: cursor, data: data}
+		if data != nil {
+			fr = h.ring[h.seq%int64(len(h.ring))]
+		}
+		h.history.add(int64(h.entries), fr)
+	} else if h.history.len() > 0 {
+		h.history.reset()
+	}
 	h.newestAt = now
 	if n := len(h.marks); n == 0 || now.Sub(h.marks[n-1].at) >= time.Second {
 		if n >= maxMarks {
@@ -746,17 +762,34 @@ type catchup struct {
 // c alone (or their signatures found in the shared table). Both checks happen under the hub's
 // lock, so each line reaches c exactly once.
 func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup) {
-	src, err := h.f.open(h.stream, cu.lastSent, false)
-	if err != nil {
-		h.catchUpFailed(c, cu, err)
-		return
-	}
-	defer src.Close()
+	var src Source // opened after cu.lastSent when the history does not have c's next line
+	defer func() {
+		if src != nil {
+			_ = src.Close()
+		}
+	}()
 	for {
 		for wait := c.q.lowWait(); wait != nil; wait = c.q.lowWait() {
 			select {
 			case <-wait:
 			case <-ctx.Done():
+				return
+			}
+		}
+		switch took, done := h.fromHistory(c, cu); {
+		case done:
+			return
+		case took:
+			if src != nil { // it stands before what the history gave: reopened when needed
+				_ = src.Close()
+				src = nil
+			}
+			continue
+		}
+		if src == nil {
+			var err error
+			if src, err = h.f.open(h.stream, cu.lastSent, false); err != nil {
+				h.catchUpFailed(c, cu, err)
 				return
 			}
 		}
@@ -812,6 +845,35 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup) {
 		}
 		h.mu.Unlock()
 	}
+}
+
+// fromHistory queues c's next lines from the stream's history (the frames the hub published
+// while c lagged), up to what lowWait lets a catch-up queue, or joins c to the broadcast when the
+// ring holds the rest. It reports whether it took any, and done when the catch-up is over.
+func (h *hub) fromHistory(c *client, cu *catchup) (took, done bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cu.joined || h.pending[c] != cu {
+		return false, true
+	}
+	for n := 0; cu.index >= 0 && n < lowFrames; n++ {
+		fr, ok := h.history.get(cu.index + 1)
+		if !ok {
+			break
+		}
+		if fr.data != nil {
+			if seq, ok := h.ringFrom(c, fr.cursor); ok {
+				h.replayLocked(c, seq)
+				h.joinedLocked(c, cu)
+				return true, true
+			}
+			c.q.pushForce(fr)
+		}
+		cu.lastSent = fr.cursor
+		cu.index++
+		took = true
+	}
+	return took, false
 }
 
 // signCatchUp signs a catch-up line once a token of the feed's catch-up share is free. It reports

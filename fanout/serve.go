@@ -28,8 +28,10 @@ const (
 	reopenInterval = time.Second
 	// A stream's reader reads this far ahead of signing (lines, and bytes of them), so that a
 	// writer's burst cannot lap it (rotate away files it has not read yet) while frames are signed.
+	// 32 MiB is two of an archiver's 10,000-receipt files; the reader also holds the files after
+	// the one it reads open (logreader), and more read-ahead was a burst's peak memory (BENCHMARKS.md).
 	readAheadLines = 65536
-	readAheadBytes = 128 << 20
+	readAheadBytes = 32 << 20
 )
 
 // hubFeed is the child's feed: one hub per stream, each with its own reader.

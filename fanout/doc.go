@@ -12,9 +12,11 @@
 // A client that falls behind is never closed for it. When its queue reaches CLIENT_QUEUE_FRAMES
 // the hub stops queueing for it and starts a catch-up reader of its own just after the last line
 // it was queued: the client then reads the data log at its own position, paced by how fast it
-// takes bytes, so it holds a few frames in memory however far behind it is. Catch-up frames are
-// signed for that client (or found in the shared signature table), by at most half the child's
-// processors together, so lagging clients cannot starve the shared stream. When the catch-up
+// takes bytes, so it holds a few frames in memory however far behind it is. While clients lag,
+// the hub keeps what it publishes from the slowest one's next line on (a bounded history): they
+// take those very frames, shared. Past the history, catch-up frames are signed for that client
+// (or taken from other catch-ups' recent signing, or the shared signature table), by at most half
+// the child's processors together, so lagging clients cannot starve the shared stream. When the catch-up
 // reader reaches a line still in the ring, or the hub reaches the catch-up's last line, the client
 // rejoins the shared stream at exactly the next line. Resume cursors older than the ring are served
 // the same way. Every line reaches every client once, in order.

@@ -116,13 +116,14 @@ func TestSmokeMixed(t *testing.T) {
 // A small lapped run: the stalled subscriber is closed with 4404 "lapped", the fast one gets all.
 func TestSmokeLapped(t *testing.T) {
 	rn := testRunner(t, 0)
-	// Queue 500 frames: the stalled client reaches the data log ~1.5 s into the load, and its
-	// position there is gone ~1.3 s later (5 files of 500 at 2,000/s); it reads at 5 s.
-	sc := groupScenario{Name: "lapped", Rate: 2000, Duration: 7 * time.Second, MaxEntries: 500, MaxFiles: 10,
+	// Queue 500 frames, then the stream's history (16 MiB, ~9,800 frames): the stalled client
+	// reaches the data log ~6.5 s into the load, and its position there is gone ~1.3 s later
+	// (5 files of 500 at 2,000/s); it reads at 10 s.
+	sc := groupScenario{Name: "lapped", Rate: 2000, Duration: 13 * time.Second, MaxEntries: 500, MaxFiles: 10,
 		Env: harness.Options{ClientQueueFrames: 500},
 		Groups: []subGroup{
 			{Name: "fast", Subscribers: 1},
-			{Name: "stalled", Subscribers: 1, StallFor: 5 * time.Second, Want: wantLapped},
+			{Name: "stalled", Subscribers: 1, StallFor: 10 * time.Second, Want: wantLapped},
 		}}
 	sc.Title = sc.title()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -140,8 +141,8 @@ func TestSmokeLapped(t *testing.T) {
 	if len(r.Misses) > 0 || lapped != 1 {
 		t.Fatalf("misses %q, server counts %+v; want none, the stalled one lapped (problems %q; groups %+v)", r.Misses, r.Server, r.Problems, r.Groups)
 	}
-	if g := r.Groups[0]; g.Delivered != 14000 || g.Gaps+g.Missing+g.Duplicates+g.OutOfOrder != 0 {
-		t.Errorf("fast %+v; want all 14,000 in order", g)
+	if g := r.Groups[0]; g.Delivered != 26000 || g.Gaps+g.Missing+g.Duplicates+g.OutOfOrder != 0 {
+		t.Errorf("fast %+v; want all 26,000 in order", g)
 	}
 }
 

@@ -157,15 +157,16 @@ func groupScenarios(quick bool) map[string]groupScenario {
 				Text: "fast: all, p99 <= 2 s; throttled: all; stalled: closed by the server, not before the stall timeout; peak RSS <= 200 MB"}},
 		// The writer deletes a file about 5 files (2.5 s) after it is written, but a stalled client
 		// first fills its socket buffers (~2,700 frames of 1.7 KB) and its queue of
-		// CLIENT_QUEUE_FRAMES (16,384 by default): it reaches the data log ~9.5 s into the load,
+		// CLIENT_QUEUE_FRAMES (16,384 by default), then the stream's history of what was published
+		// since (16 MiB, ~9,800 of these frames): it reaches the data log ~14.5 s into the load,
 		// and its position there is gone ~2.5 s later. Stalled 20 s, it is lapped with a margin
-		// of ~8 s, with the default queue and stall timeout. -quick stalls 5 s with a queue of
-		// 1,000 frames instead.
-		"lapped": {Name: "lapped", Rate: 2000, Duration: d(25*time.Second, 8*time.Second), MaxEntries: 1000, MaxFiles: 10,
+		// of ~3 s, with the default queue and stall timeout. -quick stalls 10 s of 14 with a queue
+		// of 1,000 frames instead (the data log from ~7 s on).
+		"lapped": {Name: "lapped", Rate: 2000, Duration: d(25*time.Second, 14*time.Second), MaxEntries: 1000, MaxFiles: 10,
 			Env: harness.Options{ClientQueueFrames: n(0, 1000)},
 			Groups: []subGroup{
 				{Name: "fast", Subscribers: n(5, 2)},
-				{Name: "stalled", Subscribers: 1, StallFor: d(20*time.Second, 5*time.Second), Want: wantLapped},
+				{Name: "stalled", Subscribers: 1, StallFor: d(20*time.Second, 10*time.Second), Want: wantLapped},
 			},
 			Goal: groupGoal{Text: `stalled: 4404, reason contains "lapped"; fast: all, 0 gaps`}},
 	}

@@ -98,13 +98,10 @@ func TestKilledChild(t *testing.T) {
 	if code, _, _ := readCloseCode(t, ws); code != -1 {
 		t.Fatalf("client saw close code %d from a killed child", code)
 	}
-	start := time.Now()
+	// ErrExited, not the ack's time limit: the handoff knows at once that the child is gone.
 	_, err = dialVia(t, fp, p, child.Handoff{ClientID: "c2"})
 	if !errors.Is(err, child.ErrExited) {
 		t.Fatalf("handoff to a killed child: %v", err)
-	}
-	if time.Since(start) > 5*time.Second {
-		t.Fatalf("handoff error took %s", time.Since(start))
 	}
 	if _, err := p.Stats(); err == nil {
 		t.Fatal("Stats of a killed child succeeded")

@@ -111,17 +111,17 @@ func (f *hubFeed) sourceDown(st logreader.Stream, err error) {
 	if h == nil {
 		return
 	}
-	h.mu.Lock()
-	if err != nil {
-		msg := "Redis unreachable: " + err.Error()
-		h.lastErr, h.lastProb = msg, msg
-	} else {
+	if err == nil {
+		h.mu.Lock()
 		h.lastErr = ""
+		h.mu.Unlock()
+		return
 	}
+	msg := "Redis unreachable: " + err.Error()
+	h.mu.Lock()
+	h.lastErr, h.lastProb = msg, msg
 	h.mu.Unlock()
-	if err != nil {
-		f.s.events.problem(string(st), "Redis unreachable: "+err.Error())
-	}
+	f.s.events.problem(string(st), msg)
 }
 
 func (f *hubFeed) start(cfg *config.Config) (feed, limits, error) {
@@ -523,6 +523,7 @@ func (h *hub) publish(cursor string, data []byte) {
 	now := time.Now()
 	h.mu.Lock()
 	prev, prevIndex := h.pos, int64(h.entries)
+	fr := &frame{cursor: cursor, data: data} // without data (a skipped line) it only enters the history
 	if data != nil {
 		h.seq++
 		// Free the slot the new frame takes before storing it: evicting after the store would
@@ -530,7 +531,7 @@ func (h *hub) publish(cursor string, data []byte) {
 		for h.seq-h.first+1 > int64(len(h.ring)) {
 			h.evict()
 		}
-		fr := &frame{seq: h.seq, cursor: cursor, data: data}
+		fr.seq = h.seq
 		h.ring[h.seq%int64(len(h.ring))] = fr
 		h.ringBytes += len(data)
 		h.index[cursor] = h.seq
@@ -570,10 +571,6 @@ func (h *hub) publish(cursor string, data []byte) {
 	h.entries++
 	if lagging {
 		h.history.trim(slowest)
-		fr := &frame{cursor: cursor, data: data}
-		if data != nil {
-			fr = h.ring[h.seq%int64(len(h.ring))]
-		}
 		h.history.add(int64(h.entries), fr)
 	} else if h.history.len() > 0 {
 		h.history.reset()
@@ -808,14 +805,7 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup) {
 		// Then the frames other catch-ups signed lately: clients that fell behind together read
 		// the same lines, and each is signed once between them.
 		h.mu.Lock()
-		if cu.joined || h.pending[c] != cu {
-			h.mu.Unlock()
-			return
-		}
-		if seq, ok := h.ringFrom(c, cursor); ok {
-			h.f.log.Debug("catch-up met the ring", "client", c.info.ID, "stream", h.stream, "ring_frames", h.seq-seq+1)
-			h.replayLocked(c, seq)
-			h.joinedLocked(c, cu)
+		if h.overLocked(c, cu) || h.joinAtRingLocked(c, cu, cursor) {
 			h.mu.Unlock()
 			return
 		}
@@ -831,21 +821,45 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup) {
 			}
 		}
 		h.mu.Lock()
-		if cu.joined || h.pending[c] != cu { // the hub reached c's last line meanwhile: it joined
+		if h.overLocked(c, cu) { // the hub reached c's last line meanwhile: it joined
 			h.mu.Unlock()
 			return
 		}
-		if ferr == nil && e.Frame == nil {
+		if ferr != nil {
+			data = nil // a line that cannot be signed is skipped, as the hub skipped it
+		} else if e.Frame == nil {
 			h.recent.put(cursor, data)
 		}
-		if ferr == nil {
-			c.q.pushForce(&frame{cursor: cursor, data: data})
-		}
-		cu.lastSent = cursor
-		if cu.index >= 0 {
-			cu.index++
-		}
+		h.advanceLocked(c, cu, &frame{cursor: cursor, data: data})
 		h.mu.Unlock()
+	}
+}
+
+// overLocked reports whether cu no longer feeds c: c joined the broadcast, or left (h.mu held).
+func (h *hub) overLocked(c *client, cu *catchup) bool { return cu.joined || h.pending[c] != cu }
+
+// joinAtRingLocked joins c to the broadcast at the line at cursor when the ring holds it and the
+// frames from it on fit in c's queue (h.mu held).
+func (h *hub) joinAtRingLocked(c *client, cu *catchup, cursor string) bool {
+	seq, ok := h.ringFrom(c, cursor)
+	if !ok {
+		return false
+	}
+	h.f.log.Debug("catch-up met the ring", "client", c.info.ID, "stream", h.stream, "ring_frames", h.seq-seq+1)
+	h.replayLocked(c, seq)
+	h.joinedLocked(c, cu)
+	return true
+}
+
+// advanceLocked moves c's catch-up past the line of fr, queueing fr unless it has no data (a
+// skipped line) (h.mu held).
+func (h *hub) advanceLocked(c *client, cu *catchup, fr *frame) {
+	if fr.data != nil {
+		c.q.pushForce(fr)
+	}
+	cu.lastSent = fr.cursor
+	if cu.index >= 0 {
+		cu.index++
 	}
 }
 
@@ -855,7 +869,7 @@ func (h *hub) catchUp(ctx context.Context, c *client, cu *catchup) {
 func (h *hub) fromHistory(c *client, cu *catchup) (took, done bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if cu.joined || h.pending[c] != cu {
+	if h.overLocked(c, cu) {
 		return false, true
 	}
 	for n := 0; cu.index >= 0 && n < lowFrames; n++ {
@@ -863,16 +877,10 @@ func (h *hub) fromHistory(c *client, cu *catchup) (took, done bool) {
 		if !ok {
 			break
 		}
-		if fr.data != nil {
-			if seq, ok := h.ringFrom(c, fr.cursor); ok {
-				h.replayLocked(c, seq)
-				h.joinedLocked(c, cu)
-				return true, true
-			}
-			c.q.pushForce(fr)
+		if fr.data != nil && h.joinAtRingLocked(c, cu, fr.cursor) {
+			return true, true
 		}
-		cu.lastSent = fr.cursor
-		cu.index++
+		h.advanceLocked(c, cu, fr)
 		took = true
 	}
 	return took, false

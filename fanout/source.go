@@ -33,6 +33,14 @@ type Source interface {
 // log: rotated off disk, or trimmed from the Redis stream. Its client gets 4404.
 var errGone = errors.New("position no longer in the log")
 
+// goneAs wraps err with errGone when it is the source's own sentinel for a position that is gone.
+func goneAs(err, sentinel error) error {
+	if errors.Is(err, sentinel) {
+		return fmt.Errorf("%w: %w", errGone, err)
+	}
+	return err
+}
+
 // sourceOpener opens a stream's Source just after the cursor after ("": at the live end). live is
 // true for the stream's shared reader, whose problems are reported; catch-up readers re-read
 // what the shared reader already reported, and fail with errGone where lines they had still to
@@ -57,10 +65,7 @@ func (s *fileSource) Next(ctx context.Context) (Entry, error) {
 		err = fmt.Errorf("%w: %v", errGone, s.lost)
 	}
 	if err != nil {
-		if errors.Is(err, logreader.ErrPositionGone) {
-			err = fmt.Errorf("%w: %w", errGone, err)
-		}
-		return Entry{}, err
+		return Entry{}, goneAs(err, logreader.ErrPositionGone)
 	}
 	return Entry{Cursor: e.Pos.String(), Line: e.Line}, nil
 }
@@ -102,10 +107,7 @@ func dataLogOpener(dir string, poll time.Duration, log *slog.Logger, onProblem f
 		}
 		r, err := logreader.Open(o)
 		if err != nil {
-			if errors.Is(err, logreader.ErrPositionGone) {
-				err = fmt.Errorf("%w: %w", errGone, err)
-			}
-			return nil, err
+			return nil, goneAs(err, logreader.ErrPositionGone)
 		}
 		s.r = r
 		return s, nil
@@ -122,10 +124,7 @@ type streamSource struct {
 func (s *streamSource) Next(ctx context.Context) (Entry, error) {
 	rec, err := s.r.Next(ctx)
 	if err != nil {
-		if errors.Is(err, redisstream.ErrCursorGone) {
-			err = fmt.Errorf("%w: %w", errGone, err)
-		}
-		return Entry{}, err
+		return Entry{}, goneAs(err, redisstream.ErrCursorGone)
 	}
 	s.last.Store(rec.ID)
 	return Entry{Cursor: rec.Cursor, Frame: rec.Frame}, nil
@@ -153,10 +152,7 @@ func redisOpener(c redis.UniversalClient, prefix string, log *slog.Logger, onDow
 		defer cancel()
 		r, err := redisstream.Open(ctx, c, prefix, stream, after, o)
 		if err != nil {
-			if errors.Is(err, redisstream.ErrCursorGone) {
-				err = fmt.Errorf("%w: %w", errGone, err)
-			}
-			return nil, err
+			return nil, goneAs(err, redisstream.ErrCursorGone)
 		}
 		return &streamSource{r: r, key: redisstream.KeysFor(prefix, stream).Stream}, nil
 	}

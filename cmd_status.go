@@ -14,6 +14,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/config"
 	"github.com/shardeum/distributor/parent"
 	"github.com/shardeum/distributor/redisstream"
 )
@@ -102,7 +104,7 @@ func printStatus(w io.Writer, st parent.Status, now time.Time) error {
 	if st.RESTForward != "" {
 		db += ", REST forwarded to " + st.RESTForward
 	}
-	source := cmp.Or(st.Source, "files")
+	source := cmp.Or(st.Source, config.FirehoseFiles)
 	fmt.Fprintf(w, "distributor  listening %s  up %s  source %s  children %d  clients %d  db %s\n\n",
 		st.Listen, up, source, len(st.Children), st.Clients, db)
 
@@ -147,7 +149,7 @@ func printStatus(w io.Writer, st parent.Status, now time.Time) error {
 	for _, ch := range st.Children {
 		for _, rd := range ch.Readers {
 			n++
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", ch.Pid, rd.Stream, cmp.Or(rd.Source, "files"), dash(rd.Key),
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", ch.Pid, rd.Stream, cmp.Or(rd.Source, config.FirehoseFiles), dash(rd.Key),
 				dash(rd.LastID), dash(rd.Position), rd.Entries, readerLag(rd), dash(rd.Error))
 		}
 	}
@@ -183,8 +185,8 @@ func dash(s string) string {
 func clientState(cl parent.ClientStatus) string {
 	switch {
 	case cl.State == "":
-		return "live"
-	case cl.State != "lagging":
+		return child.StateLive
+	case cl.State != child.StateLagging:
 		return cl.State
 	case cl.LagLines < 0:
 		return "lagging (resuming)"

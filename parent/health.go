@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/config"
 )
 
 // problemKey names one reader: a child's stream.
@@ -83,7 +84,7 @@ func (p *parent) staleProblems(stats map[*slot]statsResult) []string {
 // so: its problem is Redis (unreachable, or the stream not readable), not the data logs.
 func problemReason(pid int, rd child.ReaderStats, age, limit time.Duration, msg string) string {
 	where := "reader " + rd.Stream
-	if rd.Source == sourceRedis {
+	if rd.Source == config.FirehoseRedis {
 		where = fmt.Sprintf("reader %s (Redis stream %s)", rd.Stream, rd.Key)
 		if !strings.Contains(strings.ToLower(msg), "redis") {
 			msg = "Redis: " + msg

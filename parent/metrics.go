@@ -1,11 +1,11 @@
 package parent
 
 import (
-	"cmp"
 	"context"
 	"time"
 
 	"github.com/shardeum/distributor/child"
+	"github.com/shardeum/distributor/config"
 	"github.com/shardeum/distributor/dbstore"
 	"github.com/shardeum/distributor/promexport"
 )
@@ -148,11 +148,10 @@ func (p *parent) promSnapshot() promexport.Snapshot {
 			continue
 		}
 		for _, c := range r.stats.Clients {
-			// A child that does not report a state feeds its clients from the shared stream.
-			snap.Subscribers[cmp.Or(c.State, promexport.StateLive)]++
+			snap.Subscribers[c.State]++
 		}
 		for _, rd := range r.stats.Readers {
-			if rd.Source != sourceRedis || rd.NewestAt.IsZero() {
+			if rd.Source != config.FirehoseRedis || rd.NewestAt.IsZero() {
 				continue
 			}
 			if o, ok := oldest[rd.Stream]; !ok || rd.NewestAt.Before(o) {

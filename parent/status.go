@@ -12,12 +12,6 @@ import (
 	"github.com/shardeum/distributor/config"
 )
 
-// Where a reader reads (child.ReaderStats.Source); a child that does not say reads files.
-const (
-	sourceFiles = config.FirehoseFiles
-	sourceRedis = config.FirehoseRedis
-)
-
 // Status is the body of GET /status: the process table (`distributor status` prints it).
 type Status struct {
 	Pid           int       `json:"pid"`
@@ -101,7 +95,7 @@ func readerStatus(rd child.ReaderStats, now time.Time) ReaderStatus {
 	st := ReaderStatus{Stream: rd.Stream, Position: rd.Position, Entries: rd.Entries, Error: rd.Err, LastErr: rd.LastErr,
 		Source: rd.Source, Key: rd.Key, LastID: rd.LastID}
 	if st.Source == "" {
-		st.Source = sourceFiles
+		st.Source = config.FirehoseFiles
 	}
 	if !rd.NewestAt.IsZero() {
 		lag := max(now.Sub(rd.NewestAt).Seconds(), 0)

@@ -23,13 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-)
 
-// Subscriber states (distributor_subscribers{state}), as child.ClientStats.State names them.
-const (
-	StateLive    = "live"
-	StateLagging = "lagging"
-	StateStalled = "stalled"
+	"github.com/shardeum/distributor/child"
 )
 
 // Handshake results (distributor_handshakes_total{result}) of WebSocket upgrades at the parent.
@@ -43,7 +38,7 @@ const (
 // Snapshot is what the parent knows of its children at a scrape.
 type Snapshot struct {
 	Children int
-	// Subscribers counts the connected clients by state (StateLive, StateLagging, StateStalled).
+	// Subscribers counts the connected clients by state (child.StateLive, child.StateLagging, child.StateStalled).
 	Subscribers map[string]int
 	// FramesSent and BytesSent are running totals over every child the process has had: the caller
 	// keeps them so they never decrease when a child exits.
@@ -232,7 +227,7 @@ func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.snapshot()
-	for _, st := range []string{StateLive, StateLagging, StateStalled} {
+	for _, st := range []string{child.StateLive, child.StateLagging, child.StateStalled} {
 		ch <- prometheus.MustNewConstMetric(descSubscribers, prometheus.GaugeValue, float64(s.Subscribers[st]), st)
 	}
 	ch <- prometheus.MustNewConstMetric(descChildren, prometheus.GaugeValue, float64(s.Children))

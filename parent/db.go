@@ -3,6 +3,7 @@ package parent
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/shardeum/distributor/config"
@@ -66,13 +67,18 @@ var dataRoutes = map[string]bool{"/cycleinfo": true, "/receipt": true, "/origina
 // noDB answers a data route while the archive is unavailable, in Fastify's error shape
 // with the CORS headers every reply carries (instead of letting a handler fail on it).
 func noDB(w http.ResponseWriter, err error) {
+	restError(w, http.StatusInternalServerError, "archive DB unavailable: "+oneLine(err.Error()))
+}
+
+// restError answers a REST route the parent could not hand to the query API, in Fastify's error
+// shape and with its CORS headers, as the query API's own errors are.
+func restError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Add("Vary", "Origin")
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusInternalServerError)
-	msg := "archive DB unavailable: " + oneLine(err.Error())
+	w.WriteHeader(code)
 	b, _ := jsonString(msg)
-	_, _ = w.Write([]byte(`{"statusCode":500,"error":"Internal Server Error","message":` + b + `}`))
+	_, _ = w.Write([]byte(`{"statusCode":` + strconv.Itoa(code) + `,"error":"` + http.StatusText(code) + `","message":` + b + `}`))
 }
 
 func dbCheck(st *dbstore.Store) error {

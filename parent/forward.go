@@ -147,12 +147,7 @@ func (fw *forwarder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // badGateway answers a forwarded request whose upstream failed, in Fastify's error shape with the
 // CORS headers every reply carries.
 func badGateway(w http.ResponseWriter, base string, err error) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Header().Add("Vary", "Origin")
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusBadGateway)
-	b, _ := jsonString("REST_FORWARD_URL " + base + " failed: " + oneLine(err.Error()))
-	_, _ = w.Write([]byte(`{"statusCode":502,"error":"Bad Gateway","message":` + b + `}`))
+	restError(w, http.StatusBadGateway, "REST_FORWARD_URL "+base+" failed: "+oneLine(err.Error()))
 }
 
 // check says whether the upstream answers its /is-alive, looking at most every upstreamCheckEvery.

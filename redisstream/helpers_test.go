@@ -44,12 +44,9 @@ func quietLog() *slog.Logger {
 	if testing.Verbose() {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return slog.New(slog.NewTextHandler(discardWriter{}, nil))
+	return slog.New(slog.DiscardHandler)
 }
 
-type discardWriter struct{}
-
-func (discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 // ingress runs an in-process Ingress until the test ends (or stop is called).
 type runningIngress struct {

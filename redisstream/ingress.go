@@ -358,7 +358,7 @@ func (p *publisher) term(ctx context.Context) error {
 	if refilling {
 		lo := ro
 		lo.Start = logreader.Live
-		lo.Logger = slog.New(discard{})
+		lo.Logger = slog.New(slog.DiscardHandler)
 		if lr, err := logreader.Open(lo); err == nil {
 			target = lr.Position()
 			lr.Close()
@@ -647,11 +647,3 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
-
-// discard is a slog handler that drops everything.
-type discard struct{}
-
-func (discard) Enabled(context.Context, slog.Level) bool  { return false }
-func (discard) Handle(context.Context, slog.Record) error { return nil }
-func (d discard) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discard) WithGroup(string) slog.Handler           { return d }

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/shardeum/distributor/config"
@@ -273,27 +272,13 @@ func (rn *runner) runGroups(ctx context.Context, sc groupScenario) (groupRun, er
 	}
 	cctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	var wg sync.WaitGroup
-	var dialFailed atomic.Int32
-	var firstDialErr atomic.Value
-	for i, c := range clients {
-		wg.Go(func() {
-			r := c.Run(cctx)
-			results[i] = r
-			if r.Connected.IsZero() {
-				dialFailed.Add(1)
-				firstDialErr.CompareAndSwap(nil, fmt.Sprintf("%s: %v", r.End, r.Err))
-				connected.Done()
-			}
-		})
-	}
-	connected.Wait()
+	wg, err := connectAll(cctx, clients, results, &connected)
 	// Every client is connected: none stalls past this.
 	stallsEnd := time.Now().Add(maxStall)
-	if n := dialFailed.Load(); n > 0 {
+	if err != nil {
 		cancel()
 		wg.Wait()
-		return res, fmt.Errorf("%d of %d subscribers could not connect; first: %v", n, total, firstDialErr.Load())
+		return res, err
 	}
 	if err := d.WaitReady(cctx, total, 60*time.Second); err != nil {
 		cancel()

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/shardeum/distributor/scripts/internal/collector"
@@ -118,25 +117,11 @@ func (rn *runner) runScale(ctx context.Context, sc scenario) (res scaleRun, err 
 	limit := sc.Duration + 30*time.Second + time.Duration(count/1000)*time.Second
 	cctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	var wg sync.WaitGroup
-	var dialFailed atomic.Int32
-	var firstDialErr atomic.Value
-	for i, c := range clients {
-		wg.Go(func() {
-			r := c.Run(cctx)
-			results[i] = r
-			if r.Connected.IsZero() {
-				dialFailed.Add(1)
-				firstDialErr.CompareAndSwap(nil, fmt.Sprintf("%s: %v", r.End, r.Err))
-				connected.Done()
-			}
-		})
-	}
-	connected.Wait()
-	if n := dialFailed.Load(); n > 0 {
+	wg, err := connectAll(cctx, clients, results, &connected)
+	if err != nil {
 		cancel()
 		wg.Wait()
-		return res, fmt.Errorf("%d of %d subscribers could not connect; first: %v", n, sc.Subscribers, firstDialErr.Load())
+		return res, err
 	}
 	for i, e := range edges {
 		if err := e.WaitReady(cctx, perEdge[i], 60*time.Second); err != nil {

@@ -213,25 +213,11 @@ func (rn *runner) runStream(ctx context.Context, sc scenario) (res result, err e
 	limit := sc.Duration + 30*time.Second + time.Duration(count/1000)*time.Second
 	cctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	var wg sync.WaitGroup
-	var dialFailed atomic.Int32
-	var firstDialErr atomic.Value
-	for i, c := range clients {
-		wg.Go(func() {
-			r := c.Run(cctx)
-			results[i] = r
-			if r.Connected.IsZero() { // never connected: OnConnect was not called
-				dialFailed.Add(1)
-				firstDialErr.CompareAndSwap(nil, fmt.Sprintf("%s: %v", r.End, r.Err))
-				connected.Done()
-			}
-		})
-	}
-	connected.Wait()
-	if n := dialFailed.Load(); n > 0 {
+	wg, err := connectAll(cctx, clients, results, &connected)
+	if err != nil {
 		cancel()
 		wg.Wait()
-		return res, fmt.Errorf("%d of %d subscribers could not connect; first: %v", n, sc.Subscribers, firstDialErr.Load())
+		return res, err
 	}
 	if err := d.WaitReady(cctx, sc.Subscribers, 60*time.Second); err != nil {
 		cancel()
@@ -275,6 +261,32 @@ func (rn *runner) runStream(ctx context.Context, sc scenario) (res result, err e
 	sum := collector.Summarize(clients, results, time.Since(rp.Started))
 	res.fill(sum, int64(count)*int64(sc.Subscribers))
 	return res, nil
+}
+
+// connectAll runs every client until ctx ends, each Run's result into results, and returns once
+// each has connected (its OnConnect called connected.Done) or failed to. wg ends with the runs.
+// The error says how many could not connect, and the first reason; the caller then cancels ctx
+// and waits for wg.
+func connectAll(ctx context.Context, clients []*collector.Client, results []collector.Result, connected *sync.WaitGroup) (wg *sync.WaitGroup, err error) {
+	wg = new(sync.WaitGroup)
+	var dialFailed atomic.Int32
+	var firstDialErr atomic.Value
+	for i, c := range clients {
+		wg.Go(func() {
+			r := c.Run(ctx)
+			results[i] = r
+			if r.Connected.IsZero() { // never connected: OnConnect was not called
+				dialFailed.Add(1)
+				firstDialErr.CompareAndSwap(nil, fmt.Sprintf("%s: %v", r.End, r.Err))
+				connected.Done()
+			}
+		})
+	}
+	connected.Wait()
+	if n := dialFailed.Load(); n > 0 {
+		return wg, fmt.Errorf("%d of %d subscribers could not connect; first: %v", n, len(clients), firstDialErr.Load())
+	}
+	return wg, nil
 }
 
 func (res *result) use(u harness.Usage) {

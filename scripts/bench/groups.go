@@ -503,17 +503,7 @@ func medianGroups(runs []groupRun) groupRun {
 	if len(runs) == 1 {
 		return runs[0]
 	}
-	med := func(get func(r groupRun) float64) float64 {
-		v := make([]float64, len(runs))
-		for i, r := range runs {
-			v[i] = get(r)
-		}
-		sort.Float64s(v)
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
-		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
+	med := func(get func(r groupRun) float64) float64 { return medianOf(runs, get) }
 	dur := func(get func(r groupRun) time.Duration) time.Duration {
 		return time.Duration(med(func(r groupRun) float64 { return float64(get(r)) }))
 	}

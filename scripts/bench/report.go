@@ -14,22 +14,25 @@ import (
 
 // median of each metric over runs (the runs of one scenario): delivery counts and problem counts
 // take the worst run (a loss in any run is a loss), timings and resources the median.
+// medianOf is the median of get over runs (the mean of the middle two for an even count).
+func medianOf[R any](runs []R, get func(R) float64) float64 {
+	v := make([]float64, len(runs))
+	for i, r := range runs {
+		v[i] = get(r)
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
 func median(runs []result) result {
 	if len(runs) == 1 {
 		return runs[0]
 	}
 	m := runs[0]
-	med := func(get func(r result) float64) float64 {
-		v := make([]float64, len(runs))
-		for i, r := range runs {
-			v[i] = get(r)
-		}
-		sort.Float64s(v)
-		if len(v)%2 == 1 {
-			return v[len(v)/2]
-		}
-		return (v[len(v)/2-1] + v[len(v)/2]) / 2
-	}
+	med := func(get func(r result) float64) float64 { return medianOf(runs, get) }
 	dur := func(get func(r result) time.Duration) time.Duration {
 		return time.Duration(med(func(r result) float64 { return float64(get(r)) }))
 	}

@@ -76,6 +76,9 @@ type Stats struct {
 	// their own (MovedToLog), moved back (Rejoined), closed because the writer rotated their next
 	// line away (Lapped), closed because they took no bytes for the stall timeout (Stalled).
 	MovedToLog, Rejoined, Lapped, Stalled uint64
+	// FramesSent and BytesSent count what the child wrote to all its clients over its life, those
+	// that have left included (ClientStats has each connected client's share).
+	FramesSent, BytesSent uint64
 }
 
 // Client states, as ClientStats.State reports them.

@@ -321,3 +321,49 @@ func assertSchedPolicy(t *testing.T, pid, want int) {
 		}
 	}
 }
+
+// TestStatsCountClientsThatLeft: the child's frames and bytes sent include what clients that have
+// left were sent, so a parent that asks after they left still counts them.
+func TestStatsCountClientsThatLeft(t *testing.T) {
+	checkGoroutines(t)
+	l := newLogs(t, 1000, 10)
+	cfg := testConfig(t, l.dir, 0)
+	ev := newEvents()
+	p := spawn(t, cfg, ev)
+	fp := newFakeParent(t)
+	var rs []*received
+	var wss []*websocket.Conn
+	for _, id := range []string{"a", "b"} {
+		ws, err := dialVia(t, fp, p, child.Handoff{ClientID: id, Key: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.waitConnected(t, id)
+		wss = append(wss, ws)
+		rs = append(rs, collect(t, ws, hashKey(t, cfg)))
+	}
+	l.append("receipt", 100)
+	for _, r := range rs {
+		r.waitCount("receipt", 100)
+	}
+	wss[0].Close(websocket.StatusNormalClosure, "done")
+	ev.waitClosed(t, "a")
+	// The client leaves the child's table after its close is reported: nothing announces it.
+	var st child.Stats
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var err error
+		if st, err = p.Stats(); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Clients) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("client a still in the child's table: %+v", st.Clients)
+		}
+	}
+	if st.FramesSent < 200 || st.BytesSent < st.Clients[0].BytesSent*2-1000 {
+		t.Fatalf("the child counts %d frames, %d bytes sent; want both clients' 200 frames and their bytes (b alone: %+v)",
+			st.FramesSent, st.BytesSent, st.Clients[0])
+	}
+}

@@ -45,6 +45,8 @@ type server struct {
 
 	// Counts of the child's lifetime (Stats).
 	movedToLog, rejoined, lapped, stalled atomic.Uint64
+	// What clients that have left were sent (Stats adds the connected ones').
+	leftFrames, leftBytes atomic.Uint64
 
 	mu       sync.Mutex
 	feed     feed
@@ -156,6 +158,9 @@ func (s *server) remove(c *client) {
 	if s.clients[c.info.ID] == c {
 		delete(s.clients, c.info.ID)
 	}
+	// Under the lock, so that Stats counts c either among the clients or here, never twice.
+	s.leftFrames.Add(c.sent.Load())
+	s.leftBytes.Add(c.out.written.Load())
 	s.mu.Unlock()
 }
 
@@ -220,7 +225,8 @@ func (s *server) Stats() (child.Stats, error) {
 	s.mu.Lock()
 	st := child.Stats{Pid: s.pid, Clients: make([]child.ClientStats, 0, len(s.clients)),
 		Pace:       child.Pace{FlushDelay: s.round, Procs: runtime.GOMAXPROCS(0), Batch: s.batch},
-		MovedToLog: s.movedToLog.Load(), Rejoined: s.rejoined.Load(), Lapped: s.lapped.Load(), Stalled: s.stalled.Load()}
+		MovedToLog: s.movedToLog.Load(), Rejoined: s.rejoined.Load(), Lapped: s.lapped.Load(), Stalled: s.stalled.Load(),
+		FramesSent: s.leftFrames.Load(), BytesSent: s.leftBytes.Load()}
 	clients := make([]*client, 0, len(s.clients))
 	for _, c := range s.clients {
 		clients = append(clients, c)
@@ -232,6 +238,8 @@ func (s *server) Stats() (child.Stats, error) {
 		if f != nil {
 			f.lag(c, now, &cs)
 		}
+		st.FramesSent += cs.FramesSent
+		st.BytesSent += cs.BytesSent
 		st.Clients = append(st.Clients, cs)
 	}
 	if s.sigs != nil {

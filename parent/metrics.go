@@ -20,12 +20,12 @@ import (
 // reader is open then) — as a reference worker counts only what its own reader saw.
 //
 // The Prometheus counters are kept the same way, so they never go backwards when a
-// child or a client goes: frames and bytes sent grow by each client's increase since
-// the previous observation (a client's last increase is what a child reported last).
+// child goes: frames and bytes sent grow by each child's increase since the previous
+// observation (a child counts what its clients were sent, those that left included).
 type metricsState struct {
 	streams map[string]*streamCount
-	seen    map[*slot]map[string]uint64    // entries per stream at the previous observation
-	sent    map[*slot]map[string]sentCount // per client id, at the previous observation
+	seen    map[*slot]map[string]uint64 // entries per stream at the previous observation
+	sent    map[*slot]sentCount         // frames and bytes sent, at the previous observation
 
 	framesSent, bytesSent uint64
 }
@@ -82,7 +82,7 @@ func (p *parent) observe(slots []*slot) map[*slot]statsResult {
 	}
 	if m.seen == nil {
 		m.seen = map[*slot]map[string]uint64{}
-		m.sent = map[*slot]map[string]sentCount{}
+		m.sent = map[*slot]sentCount{}
 	}
 	grew := map[string]int64{}
 	for s, r := range res {
@@ -103,7 +103,7 @@ func (p *parent) observe(slots []*slot) map[*slot]statsResult {
 				sc.newst = rd.NewestAt
 			}
 		}
-		m.foldSent(s, r.stats.Clients)
+		m.foldSent(s, r.stats)
 	}
 	for name, d := range grew {
 		if sc := m.streams[name]; sc != nil && d > 0 {
@@ -115,24 +115,18 @@ func (p *parent) observe(slots []*slot) map[*slot]statsResult {
 	return res
 }
 
-// foldSent adds each client's frames and bytes since the previous observation of s (mu held).
-// A client missing from clients has closed: its last increase was added when it was last seen.
-func (m *metricsState) foldSent(s *slot, clients []child.ClientStats) {
-	prev := m.sent[s]
-	next := make(map[string]sentCount, len(clients))
-	for _, c := range clients {
-		was := prev[c.ID]
-		if c.FramesSent > was.frames {
-			m.framesSent += c.FramesSent - was.frames
-			was.frames = c.FramesSent
-		}
-		if c.BytesSent > was.bytes {
-			m.bytesSent += c.BytesSent - was.bytes
-			was.bytes = c.BytesSent
-		}
-		next[c.ID] = was
+// foldSent adds what the child of s sent since the previous observation of s (mu held).
+func (m *metricsState) foldSent(s *slot, st child.Stats) {
+	was := m.sent[s]
+	if st.FramesSent > was.frames {
+		m.framesSent += st.FramesSent - was.frames
+		was.frames = st.FramesSent
 	}
-	m.sent[s] = next
+	if st.BytesSent > was.bytes {
+		m.bytesSent += st.BytesSent - was.bytes
+		was.bytes = st.BytesSent
+	}
+	m.sent[s] = was
 }
 
 // promSnapshot observes every ready child for a Prometheus scrape.

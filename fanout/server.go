@@ -288,7 +288,7 @@ func (s *server) Stop(grace time.Duration, why string) {
 		f := s.feed
 		s.mu.Unlock()
 		for _, c := range clients {
-			c.close(protocol.CloseShutdown, why, true)
+			c.close(protocol.CloseShutdown, truncateReason(why+"; resume from your last cursor"), true)
 		}
 		waited := make(chan struct{})
 		go func() { s.wg.Wait(); close(waited) }()

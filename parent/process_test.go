@@ -2,6 +2,7 @@ package parent_test
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -131,6 +132,10 @@ func TestSIGTERMGraceful(t *testing.T) {
 	for i, w := range clients {
 		if code := w.closed(t, stopDeadline); code != websocket.StatusGoingAway {
 			t.Errorf("client %d closed with %d, want 1001", i, code)
+		}
+		var ce websocket.CloseError
+		if !errors.As(w.err, &ce) || !strings.Contains(ce.Reason, "resume from your last cursor") {
+			t.Errorf("client %d closed with %v, want a reason that tells it to resume", i, w.err)
 		}
 	}
 	p.waitExit(t, stopDeadline, "SIGTERM")

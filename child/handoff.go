@@ -75,9 +75,17 @@ func newHandoffSender(conn *net.UnixConn) *handoffSender {
 	return &handoffSender{conn: conn, pending: make(map[uint64]chan error)}
 }
 
+// An ack is one SOCK_SEQPACKET message: a sequence number and, for a refusal, the child's reason,
+// cut to maxAckErr bytes so that the ack always fits the parent's buffer (kept per child, for the
+// child's life: 20 children at 64 KiB were a megabyte of the parent's heap).
+const (
+	maxAckErr   = 512 // JSON escapes at most 6 bytes for one: the ack stays under maxAckBytes
+	maxAckBytes = 4096
+)
+
 // readAcks runs until the child's end closes (the child exited) or close is called.
 func (s *handoffSender) readAcks() {
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, maxAckBytes)
 	for {
 		n, _, _, _, err := s.conn.ReadMsgUnix(buf, nil)
 		if err == nil && n == 0 {
@@ -280,6 +288,9 @@ func (r *Receiver) Ack(seq uint64, err error) error {
 	a := handoffAck{Seq: seq}
 	if err != nil {
 		a.Err = err.Error()
+		if len(a.Err) > maxAckErr {
+			a.Err = a.Err[:maxAckErr] + "..."
+		}
 	}
 	b, _ := json.Marshal(a)
 	r.wmu.Lock()

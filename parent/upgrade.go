@@ -98,6 +98,11 @@ func checkWebSocket(r *http.Request) string {
 }
 
 // serveUpgrade authenticates a WebSocket upgrade and hands the connection to a child.
+//
+// The handoff runs on a goroutine of its own, after the handler returned: net/http then drops the
+// connection's buffers and the parsed request (about 12 KB). In a storm of upgrades each waits for
+// a child to spawn, and with those buffers held the storm set the parent's heap for the rest of
+// its life (scenario D: 1,000 upgrades at once).
 func (p *parent) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	if !p.enter() {
 		p.prom.Handshake(promexport.HandshakeUnavailable)
@@ -105,13 +110,26 @@ func (p *parent) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Service Unavailable: shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	defer p.wg.Done()
+	conn, pre, hs, ok := p.takeUpgrade(w, r)
+	if !ok {
+		p.wg.Done()
+		return
+	}
+	go func(remote string) {
+		defer p.wg.Done()
+		p.place(conn, pre, remote, hs)
+	}(r.RemoteAddr)
+}
+
+// takeUpgrade checks and authenticates an upgrade and takes its connection over from net/http,
+// with the bytes the child needs to complete the handshake. A refused upgrade is answered here.
+func (p *parent) takeUpgrade(w http.ResponseWriter, r *http.Request) (net.Conn, []byte, protocol.Handshake, bool) {
 	if why := checkWebSocket(r); why != "" {
 		p.prom.Handshake(promexport.HandshakeBadRequest)
 		p.refusals.refuse(r.RemoteAddr, http.StatusBadRequest, why)
 		w.Header().Set("Connection", "close")
 		http.Error(w, "Bad Request: not a WebSocket handshake", http.StatusBadRequest)
-		return
+		return nil, nil, protocol.Handshake{}, false
 	}
 	hs, why := p.authenticate(r)
 	if why != "" {
@@ -119,17 +137,17 @@ func (p *parent) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		p.refusals.refuse(r.RemoteAddr, http.StatusUnauthorized, why)
 		w.Header().Set("Connection", "close")
 		http.Error(w, "Unauthorized: Authentication failed", http.StatusUnauthorized)
-		return
+		return nil, nil, hs, false
 	}
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		http.Error(w, "cannot take over this connection", http.StatusInternalServerError)
-		return
+		return nil, nil, hs, false
 	}
 	conn, rw, err := hj.Hijack()
 	if err != nil {
 		p.log.Warn("hijack failed", "remote", r.RemoteAddr, "err", err)
-		return
+		return nil, nil, hs, false
 	}
 	_ = conn.SetDeadline(time.Time{})
 	pre := requestBytes(r)
@@ -137,9 +155,14 @@ func (p *parent) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		b, _ := rw.Reader.Peek(n)
 		pre = append(pre, b...)
 	}
-	if err := p.handoff(conn, pre, r.RemoteAddr, hs); err != nil {
+	return conn, pre, hs, true
+}
+
+// place hands an upgraded connection to a child, or answers 503 if none could take it.
+func (p *parent) place(conn net.Conn, pre []byte, remote string, hs protocol.Handshake) {
+	if err := p.handoff(conn, pre, remote, hs); err != nil {
 		p.prom.Handshake(promexport.HandshakeUnavailable)
-		p.log.Warn("websocket handoff failed", "remote", r.RemoteAddr, "key", hs.Sender, "err", err)
+		p.log.Warn("websocket handoff failed", "remote", remote, "key", hs.Sender, "err", err)
 		writeRaw(conn, http.StatusServiceUnavailable, "Service Unavailable: no child could take the connection")
 	} else {
 		p.prom.Handshake(promexport.HandshakeAccepted)

@@ -24,7 +24,10 @@ import (
 
 const (
 	sigSlotWords = 1 + 4 + 4 + 8 // seq, hash, public key, signature
-	sigSlots     = 8192          // 1.1 MiB; a slot is reused after ~8,000 frames
+	// The children read the same lines within milliseconds of one another, so a table of a few
+	// thousand recent frames finds nearly every signature; every child maps every page of it, and
+	// each mapping counts in that child's RSS.
+	sigSlots     = 2048 // 272 KiB; a slot is reused after ~2,000 frames
 	sigTableSize = sigSlots * sigSlotWords * 8
 )
 

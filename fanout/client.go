@@ -43,9 +43,10 @@ type client struct {
 	failErr   error
 	failWhy   string
 	failQuiet bool
-	reportMu  sync.Mutex // orders the connected and closed reports
-	handshook bool       // the handshake is over (either way): a close is reported at once
-	closing   chan struct{}
+	reportMu  sync.Mutex      // orders the connected and closed reports
+	handshook bool            // the handshake is over (either way): a close is reported at once
+	closing   context.Context // done once the client is closing, whoever closed it
+	closeNow  context.CancelFunc
 	closeOnce sync.Once
 	closeCode int
 	closeWhy  string
@@ -55,17 +56,19 @@ type client struct {
 
 func newClient(s *server, h child.Handoff, raw net.Conn, pre []byte, maxFrames int) *client {
 	ctx, cancel := context.WithCancel(context.Background())
+	closing, closeNow := context.WithCancel(context.Background())
 	c := &client{
-		srv:     s,
-		info:    child.ClientInfo{ID: h.ClientID, Key: h.Key, Remote: h.Remote, ConnectedSince: time.Now()},
-		cursor:  h.Cursor,
-		raw:     raw,
-		pre:     pre,
-		q:       newOutQueue(maxFrames, maxQueueBytes),
-		ctx:     ctx,
-		cancel:  cancel,
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
+		srv:      s,
+		info:     child.ClientInfo{ID: h.ClientID, Key: h.Key, Remote: h.Remote, ConnectedSince: time.Now()},
+		cursor:   h.Cursor,
+		raw:      raw,
+		pre:      pre,
+		q:        newOutQueue(maxFrames, maxQueueBytes),
+		ctx:      ctx,
+		cancel:   cancel,
+		closing:  closing,
+		closeNow: closeNow,
+		done:     make(chan struct{}),
 	}
 	// Every byte after the 101 goes to the socket itself (conn, with the bytes read ahead, hides its fd).
 	c.out = newConnWriter(raw, func() { s.flush.mark(c) })
@@ -81,24 +84,17 @@ func newClient(s *server, h child.Handoff, raw net.Conn, pre []byte, maxFrames i
 // matters for a client signed for alone during catch-up; it also stops one huge-line flood).
 const maxQueueBytes = 256 << 20
 
-func (c *client) isClosing() bool {
-	select {
-	case <-c.closing:
-		return true
-	default:
-		return false
-	}
-}
+func (c *client) isClosing() bool { return c.closing.Err() != nil }
 
 // close starts closing the client (the first call wins) and reports it to the parent at once, or,
 // during the WebSocket handshake, as soon as the handshake is over (see endHandshake); the close
-// handshake then runs in the client's own goroutine. Never blocks.
+// handshake then runs on a goroutine of its own (see run). Never blocks.
 func (c *client) close(code int, reason string, sendFrame bool) {
 	c.closeOnce.Do(func() {
 		c.reportMu.Lock()
 		defer c.reportMu.Unlock()
 		c.closeCode, c.closeWhy, c.sendClose = code, reason, sendFrame
-		close(c.closing)
+		c.closeNow()
 		if c.handshook {
 			c.srv.events.closed(c.info.ID, code, reason)
 		}
@@ -160,14 +156,18 @@ func (c *client) run() {
 		return
 	}
 	c.live.Store(true)
-	readDone := make(chan struct{})
-	go func() {
-		defer close(readDone)
-		c.readLoop()
-	}()
-	c.writeLoop()
-	c.finish()
-	<-readDone // finish closed the connection: the read has returned or is returning
+	c.srv.flush.mark(c) // frames queued before the 101
+	// This goroutine reads until the connection ends; the flusher writes. A close decided anywhere
+	// (the flusher, the parent, a stop, the read itself) runs the close handshake on a goroutine
+	// started only then, which ends the read: a connected client costs one parked goroutine.
+	finished := make(chan struct{})
+	context.AfterFunc(c.closing, func() {
+		defer close(finished)
+		c.logWriteFailure()
+		c.finish()
+	})
+	c.readLoop()
+	<-finished
 }
 
 // readLoop discards what the client sends (answering pings and close frames) until it goes.
@@ -188,17 +188,10 @@ func (c *client) readLoop() {
 	}
 }
 
-// writeLoop hands the client to the flusher, which writes its frames, until the client closes.
-func (c *client) writeLoop() {
-	c.srv.flush.mark(c) // frames queued before the 101
-	<-c.closing
-	c.logWriteFailure()
-}
-
 // writeFailed closes a client whose connection broke under a write: no close frame can follow,
 // the client sees the connection end (1006). It is called by the flusher, which must never wait,
-// so the log line is left to the client's own goroutine (logWriteFailure): a log write can block
-// on a busy parent's stderr pipe.
+// so the log line is left to the goroutine that runs the close (logWriteFailure): a log write
+// can block on a busy parent's stderr pipe.
 func (c *client) writeFailed(err error) {
 	c.failed(err, "write failed", closeCodeWrite, fmt.Sprintf("write failed: %v", err), false)
 }
@@ -285,7 +278,7 @@ func (c *client) stats(now time.Time, stallTimeout time.Duration) child.ClientSt
 	st := child.ClientStats{ID: c.info.ID, Key: c.info.Key, Remote: c.info.Remote,
 		ConnectedSince: c.info.ConnectedSince, FramesSent: c.sent.Load(), QueueDepth: c.q.depth(),
 		State: child.StateLive}
-	st.BytesSent = c.out.written.Load()
+	st.BytesSent, st.Writes = c.out.written.Load(), c.out.writes.Load()
 	if c.out.stuckFor(now) >= stalledAfter(stallTimeout) {
 		st.State = child.StateStalled
 	}

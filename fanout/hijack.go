@@ -102,5 +102,23 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, fmt.Errorf("write 101 response: %w", err)
 	}
 	w.hijacked = true
-	return w.conn, bufio.NewReadWriter(w.br, bufio.NewWriter(w.out)), nil
+	// The upgrade request needed br's 4 KiB; what the WebSocket reads and writes from now on are
+	// control frames (a data frame from a client is read and discarded, and the flusher writes the
+	// data frames to the socket itself). Small buffers keep a client's memory to its socket: 7 KiB
+	// less a client, which is 7 MB a thousand subscribers.
+	// What br read ahead goes before the connection: the WebSocket keeps only its reader's
+	// buffered bytes and then reads the connection it was given.
+	conn := w.conn
+	if n := w.br.Buffered(); n > 0 {
+		rest, _ := w.br.Peek(n)
+		conn = &prefixConn{Conn: conn, r: io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn)}
+	}
+	r := bufio.NewReaderSize(conn, wsReadBuffer)
+	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(w.out, wsWriteBuffer)), nil
 }
+
+// The WebSocket's buffers once the handshake is done. A control frame is at most 127 bytes.
+const (
+	wsReadBuffer  = 512
+	wsWriteBuffer = 256
+)

@@ -94,8 +94,11 @@ type ClientStats struct {
 	ConnectedSince  time.Time
 	FramesSent      uint64
 	BytesSent       uint64 // bytes written to its socket (WebSocket framing included)
-	QueueDepth      int
-	State           string // StateLive, StateLagging or StateStalled
+	// Writes counts the write(2) calls its socket took bytes from: FramesSent/Writes is how many
+	// frames a write carried.
+	Writes     uint64
+	QueueDepth int
+	State      string // StateLive, StateLagging or StateStalled
 	// LagLines and LagSeconds say how far behind the newest line the client is, on its most
 	// lagging stream (0 when live): lines not yet queued for it, and the age of the oldest of them.
 	LagLines   int64

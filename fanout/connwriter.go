@@ -37,6 +37,7 @@ type connWriter struct {
 	// became non-empty (unix nanoseconds; 0 while nothing is pending). Read without the lock.
 	stuckSince atomic.Int64
 	written    atomic.Uint64 // bytes the socket took
+	writes     atomic.Uint64 // write(2) calls that took bytes
 }
 
 // closeTimeout bounds the blocking write of what is pending and the close frame, once sealed.
@@ -138,7 +139,7 @@ func (w *connWriter) tryWrite(p []byte) (int, error) {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			err = nil
 		}
-		w.written.Add(uint64(n))
+		w.count(n)
 		return n, err
 	}
 	var n int
@@ -161,8 +162,15 @@ func (w *connWriter) tryWrite(p []byte) (int, error) {
 	if err == nil {
 		err = werr
 	}
-	w.written.Add(uint64(n))
+	w.count(n)
 	return n, err
+}
+
+func (w *connWriter) count(n int) {
+	if n > 0 {
+		w.written.Add(uint64(n))
+		w.writes.Add(1)
+	}
 }
 
 // seal stops data frames: what is offered from now on is dropped (the close frame comes next).
@@ -189,7 +197,7 @@ func (w *connWriter) Write(p []byte) (int, error) {
 	if w.sealed {
 		_ = w.conn.SetWriteDeadline(time.Now().Add(closeTimeout))
 		n, err := w.conn.Write(w.pending)
-		w.written.Add(uint64(n))
+		w.count(n)
 		_ = w.conn.SetWriteDeadline(time.Time{})
 		w.release()
 		if err != nil {

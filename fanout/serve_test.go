@@ -287,19 +287,37 @@ func TestPaceCoalescesWrites(t *testing.T) {
 		t.Errorf("stats pace %+v, want the one set", st.Pace)
 	}
 	assertSchedPolicy(t, p.Pid(), 3) // SCHED_BATCH, every thread
-	w0 := writeSyscalls(p.Pid())
+	w0 := clientWrites(t, p, "a")
 	start := time.Now()
 	l.append("receipt", 200) // read in the rounds it took to write them: one, or two at a boundary
 	r.waitCount("receipt", 200)
 	elapsed := time.Since(start)
-	writes := writeSyscalls(p.Pid()) - w0
+	writes := clientWrites(t, p, "a") - w0
 	assertRun(t, "receipt", seqs(r.snapshot(), "receipt"), 1, 200)
-	// A round's frames go out in one write: at most one write per round that passed (however
-	// slow the machine made them), and 200 frames unpaced would have been many more.
-	if rounds := int64(elapsed/delay) + 1; w0 >= 0 && writes > rounds+1 {
-		t.Errorf("200 frames took %d write(2) calls over %d rounds of %v, want at most one a round", writes, rounds, delay)
+	// A round's frames go out together: one or two writes on a quiet machine. On a loaded one the
+	// runtime may preempt the reader in the middle of the round's lines, and the flusher writes what
+	// was published so far, so the bound is frames per write rather than writes per round; written
+	// one by one, 200 frames would take about 200 writes.
+	if writes == 0 || 200/writes < 10 {
+		t.Errorf("200 frames took %d write(2) calls, want at least 10 frames a write", writes)
 	}
-	t.Logf("200 frames in %v, %d writes", elapsed, writes)
+	t.Logf("200 frames in %v (%v rounds), %d writes", elapsed, delay, writes)
+}
+
+// clientWrites is the count of write(2) calls that took bytes for client id.
+func clientWrites(t *testing.T, p *child.Process, id string) uint64 {
+	t.Helper()
+	st, err := p.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range st.Clients {
+		if c.ID == id {
+			return c.Writes
+		}
+	}
+	t.Fatalf("no client %q in the child's stats", id)
+	return 0
 }
 
 // assertSchedPolicy checks the scheduling policy of every thread of pid (Linux only).

@@ -6,8 +6,8 @@ import (
 )
 
 // TestLagHistory: lines are found by number while they follow one another; trim drops what every
-// lagging client is past; a full history adds nothing until it was taken whole, then starts again
-// at the line being published.
+// lagging client is past; a full history makes room for the next line by dropping its oldest; a
+// line that does not follow on starts it again.
 func TestLagHistory(t *testing.T) {
 	var h lagHistory
 	frame := func(n int) *frame { return &frame{cursor: fmt.Sprint(n), data: make([]byte, 1<<20)} }
@@ -24,28 +24,31 @@ func TestLagHistory(t *testing.T) {
 	if _, ok := h.get(11); ok || h.len() != 2 {
 		t.Fatalf("after trim(11): len %d, line 11 still there %v", h.len(), ok)
 	}
-	for n := 14; n < 14+historyBytes>>20; n++ { // fills it: the last add does not fit
-		h.add(int64(n), frame(n))
+	const fits = historyBytes >> 20 // frames of 1 MiB
+	last := int64(12 + 3*fits)      // three histories' worth of lines, in order
+	for n := int64(14); n <= last; n++ {
+		h.add(n, frame(int(n)))
+		if h.bytes > historyBytes {
+			t.Fatalf("after line %d: %d bytes", n, h.bytes)
+		}
 	}
-	if !h.full || h.bytes > historyBytes {
-		t.Fatalf("full %v, %d bytes", h.full, h.bytes)
+	if h.len() != fits || h.first != last-fits+1 {
+		t.Fatalf("full: %d lines from %d, want the newest %d (from %d)", h.len(), h.first, fits, last-fits+1)
 	}
-	last := int64(14 + historyBytes>>20 - 1)
-	if _, ok := h.get(last); ok {
-		t.Fatalf("line %d was added to a full history", last)
+	for _, n := range []int64{h.first, last} {
+		if f, ok := h.get(n); !ok || f.cursor != fmt.Sprint(n) {
+			t.Fatalf("get(%d) = %v, %v", n, f, ok)
+		}
 	}
-	h.trim(20)
-	h.add(last+1, frame(int(last+1))) // room again, but the lines would not follow on
-	if _, ok := h.get(last + 1); ok {
-		t.Fatal("a full history took a line before it was emptied")
-	}
-	h.trim(last)
-	h.add(last+2, frame(int(last+2)))
-	if f, ok := h.get(last + 2); !ok || h.first != last+2 || f.cursor != fmt.Sprint(last+2) {
-		t.Fatalf("after emptying, the history restarts at the next line: first %d, ok %v", h.first, ok)
+	if _, ok := h.get(h.first - 1); ok {
+		t.Fatal("a dropped line is still found")
 	}
 	h.add(last+5, frame(int(last+5))) // not the next line
 	if h.first != last+5 || h.len() != 1 {
 		t.Fatalf("a line that does not follow on restarts the history: first %d, len %d", h.first, h.len())
+	}
+	h.trim(last + 5)
+	if h.len() != 0 || h.bytes != 0 {
+		t.Fatalf("trimmed whole: len %d, %d bytes", h.len(), h.bytes)
 	}
 }

@@ -13,8 +13,8 @@
 // the hub stops queueing for it and starts a catch-up reader of its own just after the last line
 // it was queued: the client then reads the data log at its own position, paced by how fast it
 // takes bytes, so it holds a few frames in memory however far behind it is. While clients lag,
-// the hub keeps what it publishes from the slowest one's next line on (a bounded history): they
-// take those very frames, shared. Past the history, catch-up frames are signed for that client
+// the hub keeps the newest of what it publishes (a bounded history): they take those very frames,
+// shared. A client further behind reads the data log up to the history, its frames signed for it
 // (or taken from other catch-ups' recent signing, or the shared signature table), by at most half
 // the child's processors together, so lagging clients cannot starve the shared stream. When the catch-up
 // reader reaches a line still in the ring, or the hub reaches the catch-up's last line, the client

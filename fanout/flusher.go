@@ -13,7 +13,7 @@ import (
 // first (gather), then gives every marked client one non-blocking write of everything it has
 // queued (framed as WebSocket text messages, back to back). What a full socket does not take
 // stays pending in the client's connWriter, and the client waits in the flusher's blocked list,
-// retried each round (at least every retryEvery) without taking more frames until it has been
+// retried each round (at least every retryDelay) without taking more frames until it has been
 // written. So a frame to N clients costs one wake-up and N writes, not N wake-ups, and a slow
 // client costs one failed write(2) a round, never a wait.
 type flusher struct {
@@ -37,8 +37,11 @@ type flusher struct {
 const (
 	// flushBytes bounds one client's write in a round; the rest waits for the next round.
 	flushBytes = 256 << 10
-	// retryEvery is how often blocked clients are retried when nothing else wakes the flusher.
-	retryEvery = 20 * time.Millisecond
+	// Blocked clients are retried when nothing else wakes the flusher after retryMin, plus
+	// retryPerClient for each of them, up to retryMax: see retryDelay.
+	retryMin       = 2 * time.Millisecond
+	retryPerClient = 20 * time.Microsecond
+	retryMax       = 20 * time.Millisecond
 )
 
 func newFlusher() *flusher {
@@ -58,6 +61,17 @@ func (fl *flusher) mark(c *client) {
 	wake(fl.wake)
 }
 
+// retryDelay is how soon blocked clients are retried when nothing else wakes the flusher. The
+// flusher never waits on one socket, so it is not told when a full socket drains: a client that
+// reads fast waits for the next retry, and in a burst those waits were a third of the machine's
+// time idle (mixed). Each retry costs a write(2) per blocked client, so the delay grows with
+// their number (a thousand blocked clients are retried every 20 ms), and it is at least the
+// coalescing delay.
+func (fl *flusher) retryDelay() time.Duration {
+	d := retryMin + time.Duration(len(fl.blocked))*retryPerClient
+	return max(min(d, retryMax), fl.getDelay())
+}
+
 // setDelay sets the coalescing delay: the longest a frame waits for others to share its write.
 func (fl *flusher) setDelay(d time.Duration) { fl.delay.Store(int64(max(d, 0))) }
 
@@ -75,7 +89,7 @@ func (fl *flusher) run() {
 	for {
 		var retryC <-chan time.Time
 		if len(fl.blocked) > 0 {
-			retry.Reset(max(retryEvery, fl.getDelay()))
+			retry.Reset(fl.retryDelay())
 			retryC = retry.C
 		}
 		select {

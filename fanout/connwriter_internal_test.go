@@ -236,3 +236,24 @@ func TestAppendTextMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryDelay: blocked clients are retried soon when few are blocked, no more often than every
+// retryMax when many are (each retry is a write per client), and never before the coalescing delay.
+func TestRetryDelay(t *testing.T) {
+	fl := newFlusher()
+	if d := fl.retryDelay(); d != retryMin {
+		t.Errorf("no client blocked: %v, want %v", d, retryMin)
+	}
+	fl.blocked = make([]*client, 25)
+	if d := fl.retryDelay(); d != retryMin+25*retryPerClient {
+		t.Errorf("25 blocked: %v, want %v", d, retryMin+25*retryPerClient)
+	}
+	fl.blocked = make([]*client, 5000)
+	if d := fl.retryDelay(); d != retryMax {
+		t.Errorf("5,000 blocked: %v, want %v", d, retryMax)
+	}
+	fl.setDelay(300 * time.Millisecond)
+	if d := fl.retryDelay(); d != 300*time.Millisecond {
+		t.Errorf("paced at 300ms: %v, want the pace", d)
+	}
+}

@@ -39,7 +39,7 @@ const (
 	flushBytes = 256 << 10
 	// Blocked clients are retried when nothing else wakes the flusher after retryMin, plus
 	// retryPerClient for each of them, up to retryMax: see retryDelay.
-	retryMin       = 2 * time.Millisecond
+	retryMin       = 5 * time.Millisecond
 	retryPerClient = 20 * time.Microsecond
 	retryMax       = 20 * time.Millisecond
 )
@@ -66,7 +66,8 @@ func (fl *flusher) mark(c *client) {
 // reads fast waits for the next retry, and in a burst those waits were a third of the machine's
 // time idle (mixed). Each retry costs a write(2) per blocked client, so the delay grows with
 // their number (a thousand blocked clients are retried every 20 ms), and it is at least the
-// coalescing delay.
+// coalescing delay. 2 ms served mixed better still (fast p99 1.5 s against 1.9 s) but cost
+// scenario D about 30 MB of RSS, and its goal with it (BENCHMARKS.md).
 func (fl *flusher) retryDelay() time.Duration {
 	d := retryMin + time.Duration(len(fl.blocked))*retryPerClient
 	return max(min(d, retryMax), fl.getDelay())

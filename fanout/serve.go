@@ -28,10 +28,11 @@ const (
 	reopenInterval = time.Second
 	// A stream's reader reads this far ahead of signing (lines, and bytes of them), so that a
 	// writer's burst cannot lap it (rotate away files it has not read yet) while frames are signed.
-	// 32 MiB is two of an archiver's 10,000-receipt files; the reader also holds the files after
-	// the one it reads open (logreader), and more read-ahead was a burst's peak memory (BENCHMARKS.md).
+	// 16 MiB is one of an archiver's 10,000-receipt files; the reader also holds the files after
+	// the one it reads open (logreader). Read-ahead is a burst's peak memory: 32 MiB put burst at
+	// its 200 MB goal, 16 MiB at 168 MB (BENCHMARKS.md).
 	readAheadLines = 65536
-	readAheadBytes = 32 << 20
+	readAheadBytes = 16 << 20
 )
 
 // hubFeed is the child's feed: one hub per stream, each with its own reader.

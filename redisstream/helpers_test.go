@@ -47,7 +47,6 @@ func quietLog() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-
 // ingress runs an in-process Ingress until the test ends (or stop is called).
 type runningIngress struct {
 	*redisstream.Ingress

@@ -23,10 +23,15 @@ type prefixConn struct {
 
 func (c *prefixConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
+// withPrefix returns conn reading b first.
+func withPrefix(conn net.Conn, b []byte) net.Conn {
+	return &prefixConn{Conn: conn, r: io.MultiReader(bytes.NewReader(b), conn)}
+}
+
 // readRequest reads the upgrade request from pre followed by conn. The returned connection and reader
 // hold whatever the client sent after the request.
 func readRequest(conn net.Conn, pre []byte) (*http.Request, net.Conn, *bufio.Reader, error) {
-	pc := &prefixConn{Conn: conn, r: io.MultiReader(bytes.NewReader(pre), conn)}
+	pc := withPrefix(conn, pre)
 	br := bufio.NewReaderSize(pc, 4096)
 	_ = conn.SetReadDeadline(time.Now().Add(handshakeLimit))
 	req, err := http.ReadRequest(br)
@@ -105,13 +110,12 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	// The upgrade request needed br's 4 KiB; what the WebSocket reads and writes from now on are
 	// control frames (a data frame from a client is read and discarded, and the flusher writes the
 	// data frames to the socket itself). Small buffers keep a client's memory to its socket: 7 KiB
-	// less a client, which is 7 MB a thousand subscribers.
-	// What br read ahead goes before the connection: the WebSocket keeps only its reader's
-	// buffered bytes and then reads the connection it was given.
+	// less a client, which is 7 MB a thousand subscribers. What br read ahead goes before the
+	// connection: the WebSocket keeps only its reader's buffered bytes, then reads the connection.
 	conn := w.conn
 	if n := w.br.Buffered(); n > 0 {
 		rest, _ := w.br.Peek(n)
-		conn = &prefixConn{Conn: conn, r: io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn)}
+		conn = withPrefix(conn, bytes.Clone(rest))
 	}
 	r := bufio.NewReaderSize(conn, wsReadBuffer)
 	return conn, bufio.NewReadWriter(r, bufio.NewWriterSize(w.out, wsWriteBuffer)), nil
